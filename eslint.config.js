@@ -1,0 +1,42 @@
+// Layers may import only downward; this file is where that is enforced (STYLE §12).
+//   core  ← pure: no node: built-ins, no other package
+//   pce   ← core
+//   cli   ← core, pce (nothing imports cli)
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process', 'url', 'util', 'stream', 'events', 'worker_threads'];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'data/**', '**/*.js', '**/*.mjs', 'bench/out/**'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-non-null-assertion': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['packages/core/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: nodeBuiltins, message: 'core is pure: receive the environment as parameters (STYLE §1).' },
+            { group: ['@palisade/*', '../../*'], message: 'core may not import other packages.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', { name: 'process', message: 'core is pure' }, { name: 'Date', message: 'core is pure: take the clock as a parameter' }],
+    },
+  },
+  {
+    files: ['packages/pce/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@palisade/cli', '@palisade/cli/*'], message: 'nothing imports the CLI.' }] }],
+    },
+  },
+);

@@ -1,0 +1,106 @@
+/**
+ * The view of a workload that policy needs, and resolution of actors and scopes to sets of
+ * workloads. Pure: the caller passes in the inventory and the label groups.
+ */
+import type { EnforcementMode, OsType } from '../model/common.ts';
+import { actorOf, type ActorInput, type ScopeEntry } from '../model/rule-sets.ts';
+import { parseHref } from '../href.ts';
+
+export interface PolicyWorkload {
+  readonly id: string;
+  readonly name: string;
+  readonly managed: boolean;
+  readonly os_type: OsType;
+  readonly os_version: string;
+  readonly enforcement_mode: EnforcementMode;
+  /** Label ids (as strings), at most one per key. */
+  readonly labels: readonly string[];
+}
+
+/** DESIGN §4 item 5: idle, unmanaged, AIX and Solaris workloads get no SAs. */
+export function isSecureConnectCapable(w: PolicyWorkload): boolean {
+  return w.managed && w.enforcement_mode !== 'idle' && (w.os_type === 'linux' || w.os_type === 'windows');
+}
+
+export interface LabelGroupView {
+  readonly labels: readonly { href: string }[];
+  readonly sub_groups: readonly { href: string }[];
+}
+
+function idOf(href: string): string {
+  const p = parseHref(href);
+  return p ? p.id : href;
+}
+
+/** Label ids of a label group, sub-groups expanded (cycles tolerated). */
+export function expandLabelGroup(id: string, groups: (id: string) => LabelGroupView | undefined, seen = new Set<string>()): Set<string> {
+  const out = new Set<string>();
+  if (seen.has(id)) return out;
+  seen.add(id);
+  const g = groups(id);
+  if (!g) return out;
+  for (const l of g.labels) out.add(idOf(l.href));
+  for (const s of g.sub_groups) for (const l of expandLabelGroup(idOf(s.href), groups, seen)) out.add(l);
+  return out;
+}
+
+export interface ResolveContext {
+  readonly workloads: readonly PolicyWorkload[];
+  readonly labelGroup: (id: string) => LabelGroupView | undefined;
+}
+
+/** Whether a workload matches one scope (an AND of label / label-group entries). */
+function matchesScope(w: PolicyWorkload, scope: readonly ScopeEntry[], ctx: ResolveContext): boolean {
+  return scope.every((e) => {
+    const match = e.label ? w.labels.includes(idOf(e.label.href)) : e.label_group ? [...expandLabelGroup(idOf(e.label_group.href), ctx.labelGroup)].some((l) => w.labels.includes(l)) : false;
+    return e.exclusion ? !match : match;
+  });
+}
+
+export function inScopes(w: PolicyWorkload, scopes: readonly (readonly ScopeEntry[])[], ctx: ResolveContext): boolean {
+  return scopes.length === 0 || scopes.some((s) => matchesScope(w, s, ctx));
+}
+
+/** Workloads an actor list names (IP lists and virtual services name none). */
+export function resolveActors(actors: readonly ActorInput[], ctx: ResolveContext): PolicyWorkload[] {
+  const out = new Map<string, PolicyWorkload>();
+  for (const raw of actors) {
+    const a = actorOf(raw);
+    let match: (w: PolicyWorkload) => boolean;
+    switch (a.kind) {
+      case 'ams':
+        match = () => true;
+        break;
+      case 'label':
+        match = (w) => w.labels.includes(a.id);
+        break;
+      case 'label_group': {
+        const ids = expandLabelGroup(a.id, ctx.labelGroup);
+        match = (w) => w.labels.some((l) => ids.has(l));
+        break;
+      }
+      case 'workload':
+        match = (w) => w.id === a.id;
+        break;
+      default:
+        continue;
+    }
+    for (const w of ctx.workloads) if (match(w)) out.set(w.id, w);
+  }
+  return [...out.values()];
+}
+
+/**
+ * Providers and consumers of a rule in a rule set: providers are always confined to the
+ * scope; consumers too, unless the rule has `unscoped_consumers` (extra-scope).
+ */
+export function resolveRule(
+  rule: { readonly providers: readonly ActorInput[]; readonly consumers: readonly ActorInput[]; readonly unscoped_consumers?: boolean },
+  scopes: readonly (readonly ScopeEntry[])[],
+  ctx: ResolveContext,
+): { providers: PolicyWorkload[]; consumers: PolicyWorkload[] } {
+  const scoped = (ws: PolicyWorkload[]) => ws.filter((w) => inScopes(w, scopes, ctx));
+  const providers = scoped(resolveActors(rule.providers, ctx));
+  const consumersAll = resolveActors(rule.consumers, ctx);
+  return { providers, consumers: rule.unscoped_consumers ? consumersAll : scoped(consumersAll) };
+}
