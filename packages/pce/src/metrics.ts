@@ -1,0 +1,35 @@
+/** Prometheus metrics at /metrics (prom-client, one registry per PCE instance). */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly #registry = new Registry();
+  readonly #requests: Counter<'method' | 'route' | 'status'>;
+  readonly #latency: Histogram<'method' | 'route'>;
+  readonly provisions: Counter;
+
+  constructor(collectDefaults = true) {
+    if (collectDefaults) collectDefaultMetrics({ register: this.#registry, prefix: 'palisade_' });
+    this.#requests = new Counter({ name: 'palisade_http_requests_total', help: 'API requests by route and status', labelNames: ['method', 'route', 'status'], registers: [this.#registry] });
+    this.#latency = new Histogram({
+      name: 'palisade_http_request_duration_seconds',
+      help: 'API request latency by route',
+      labelNames: ['method', 'route'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.#registry],
+    });
+    this.provisions = new Counter({ name: 'palisade_policy_provisions_total', help: 'Policy versions provisioned', registers: [this.#registry] });
+  }
+
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    this.#requests.inc({ method, route, status: String(status) });
+    this.#latency.observe({ method, route }, seconds);
+  }
+
+  get contentType(): string {
+    return this.#registry.contentType;
+  }
+
+  render(): Promise<string> {
+    return this.#registry.metrics();
+  }
+}

@@ -1,0 +1,17 @@
+/** The running PCE's parts, built once by main and handed to the API and services. */
+import type { ApiKeyAuth } from './auth/api-key-auth.ts';
+import type { RateLimiter } from './auth/rate-limiter.ts';
+import type { RouteRegistry } from './api/route-registry.ts';
+import type { PceEnv } from './env.ts';
+import type { Metrics } from './metrics.ts';
+import type { Store } from './store/store.ts';
+
+export interface Pce {
+  readonly version: string;
+  readonly store: Store;
+  readonly env: PceEnv;
+  readonly auth: ApiKeyAuth;
+  readonly limiter: RateLimiter;
+  readonly registry: RouteRegistry;
+  readonly metrics: Metrics;
+}
