@@ -26,8 +26,9 @@ export const InterfaceSchema = z.object({
 export type Interface = z.infer<typeof InterfaceSchema>;
 
 const workloadFields = {
-  name: NameSchema.optional(),
-  hostname: z.string().trim().min(1).max(255).optional(),
+  // Nullable: the API renders an unset name/hostname as null and clients PUT back what they GET.
+  name: NameSchema.nullable().optional(),
+  hostname: z.string().trim().min(1).max(255).nullable().optional(),
   description: DescriptionSchema.optional(),
   interfaces: z.array(InterfaceSchema).max(256).optional(),
   public_ip: IpAddressSchema.nullable().optional(),
@@ -41,7 +42,7 @@ const workloadFields = {
 
 export const WorkloadCreateSchema = z
   .object(workloadFields)
-  .refine((w) => w.name !== undefined || w.hostname !== undefined, {
+  .refine((w) => (w.name ?? undefined) !== undefined || (w.hostname ?? undefined) !== undefined, {
     message: 'a workload needs a name or a hostname',
     path: ['hostname'],
   });
