@@ -94,10 +94,12 @@ function pinnedSocket(host: string, port: number, fingerprint: string, baseUrl: 
 
 export class ApiClient {
   readonly org: number;
+  readonly keyId: string;
   private readonly url: URL;
 
   constructor(private readonly opts: ApiClientOptions) {
     this.org = opts.org;
+    this.keyId = opts.keyId;
     this.url = new URL(opts.baseUrl);
   }
 
