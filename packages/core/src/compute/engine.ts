@@ -1,0 +1,453 @@
+/**
+ * The policy compute engine: (policy snapshot, workload inventory, label keys) → one frozen
+ * plan per workload, kept up to date incrementally.
+ *
+ * Mutability: an engine is a pure in-memory object (no I/O, no clock), but it is stateful on
+ * purpose: it holds indexes and resolutions so that a change recomputes only the plans it can
+ * touch. That state is internal. Every plan it hands out is deep-frozen and never changes;
+ * a changed workload gets a new plan object.
+ *
+ * How a change finds the plans it can touch:
+ * - a workload's labels change → only resolutions whose expression mentions an added or
+ *   removed label are re-tested, for that one workload;
+ * - a resolution whose membership or members' addresses changed → its address set changes →
+ *   the plans of the members of every side that names it as peers (`peerOf`);
+ * - a workload's SecureConnect identity changes (OS, capability, addresses, name) → the
+ *   members of the other side of every SecureConnect unit it is in;
+ * - a provision → units are matched by key and fingerprint; only members of units that
+ *   appeared or disappeared are rebuilt.
+ * Plans are then rebuilt and compared by hash; `changed` lists those whose hash moved.
+ */
+import type { Diagnostic } from '../diagnostics.ts';
+import { policyHref } from '../href.ts';
+import { checkSecureConnectActors } from '../policy/secure-connect-check.ts';
+import { type ParsedAddress } from './address-ranges.ts';
+import { PlanBuilder, type PlanContext } from './plan-builder.ts';
+import { PolicyContext } from './policy-context.ts';
+import { Resolution, Unit, type RuleState, type Side } from './resolution.ts';
+import { compilePolicy, type CompiledRule, type UnitSpec } from './rule-compiler.ts';
+import { sideMatches } from './side-expression.ts';
+import type { ChangeResult, ComputeWorkload, LabelKeyRef, PolicySnapshot, SecureConnectAuth, WorkloadPlan } from './types.ts';
+import { WorkloadRecord } from './workload-record.ts';
+import { LabelMembers, ResolutionIndex } from './resolution-index.ts';
+
+export interface EngineInput {
+  readonly snapshot: PolicySnapshot;
+  readonly workloads: readonly ComputeWorkload[];
+  readonly labels: readonly LabelKeyRef[];
+}
+
+export class PolicyEngine {
+  private snapshot: PolicySnapshot;
+  private labelKeys: Map<string, string>;
+  private readonly recs: (WorkloadRecord | undefined)[] = [];
+  private readonly byId = new Map<string, WorkloadRecord>();
+  private readonly addressIndex = new Map<string, number[]>();
+  private units: Unit[] = [];
+  private unitsByKey = new Map<string, Unit>();
+  private rules: RuleState[] = [];
+  private compiledRules = new Map<string, CompiledRule>();
+  private resolutions = new Map<string, Resolution>();
+  private index = new ResolutionIndex();
+  private planCtx: PlanContext;
+  private readonly builder = new PlanBuilder();
+  private computed = false;
+
+  constructor(input: EngineInput) {
+    this.snapshot = input.snapshot;
+    this.labelKeys = PolicyContext.labelKeyMap(input.labels);
+    for (const w of input.workloads) {
+      if (this.byId.has(w.id)) continue;
+      this.insertRecord(w);
+    }
+    this.planCtx = this.authContext();
+  }
+
+  /** Compute every plan (once; later calls return the current plans). */
+  computeAll(): ReadonlyMap<string, WorkloadPlan> {
+    this.ensureComputed();
+    const out = new Map<string, WorkloadPlan>();
+    for (const r of this.recs) if (r?.plan) out.set(r.w.id, r.plan);
+    return out;
+  }
+
+  plan(id: string): WorkloadPlan | undefined {
+    this.ensureComputed();
+    return this.byId.get(id)?.plan;
+  }
+
+  workload(id: string): ComputeWorkload | undefined {
+    return this.byId.get(id)?.w;
+  }
+
+  get policy(): PolicySnapshot {
+    return this.snapshot;
+  }
+
+  /** Add or change a workload (labels, addresses, OS, mode, …). */
+  updateWorkload(w: ComputeWorkload): ChangeResult {
+    this.ensureComputed();
+    const rec = this.byId.get(w.id);
+    const affected = new Set<WorkloadRecord>();
+    if (!rec) {
+      const added = this.insertRecord(w);
+      const candidates = new Set<Resolution>([...this.index.always, ...this.index.forWorkload(w.id)]);
+      for (const l of w.labels) for (const r of this.index.forLabel(l)) candidates.add(r);
+      for (const r of candidates) {
+        if (sideMatches(r.expr, w.id, w.labels)) this.join(added, r, affected);
+      }
+      this.recheckNamedRules(w.id, affected);
+      affected.add(added);
+      return this.rebuild(affected, []);
+    }
+    const old = rec.w;
+    const oldD = rec.d;
+    const before = [...rec.resolutions];
+    this.unindexAddresses(rec);
+    rec.set(w);
+    this.indexAddresses(rec);
+    const addrChanged = oldD.header.addresses.join(',') !== rec.d.header.addresses.join(',');
+    const identityChanged =
+      addrChanged || oldD.capable !== rec.d.capable || old.os_type !== w.os_type || old.os_version !== w.os_version || old.name !== w.name || old.href !== w.href;
+    const oldLabels = new Set(old.labels);
+    const newLabels = new Set(w.labels);
+    const touched = new Set<Resolution>();
+    for (const l of oldLabels) if (!newLabels.has(l)) for (const r of this.index.forLabel(l)) touched.add(r);
+    for (const l of newLabels) if (!oldLabels.has(l)) for (const r of this.index.forLabel(l)) touched.add(r);
+    for (const r of touched) {
+      const was = r.has(rec.idx);
+      const now = sideMatches(r.expr, w.id, w.labels);
+      if (was && !now) this.leave(rec, r, affected);
+      else if (!was && now) this.join(rec, r, affected);
+    }
+    if (addrChanged) for (const r of rec.resolutions) this.contentChanged(r, affected);
+    if (identityChanged) {
+      for (const r of new Set([...before, ...rec.resolutions])) this.secureConnectPartners(r, affected);
+    }
+    if (old.managed !== w.managed || old.name !== w.name) this.recheckNamedRules(w.id, affected);
+    affected.add(rec);
+    return this.rebuild(affected, []);
+  }
+
+  removeWorkload(id: string): ChangeResult {
+    this.ensureComputed();
+    const rec = this.byId.get(id);
+    if (!rec) return { changed: [], removed: [], recomputed: 0 };
+    const affected = new Set<WorkloadRecord>();
+    for (const r of [...rec.resolutions]) {
+      this.secureConnectPartners(r, affected);
+      this.leave(rec, r, affected);
+    }
+    this.unindexAddresses(rec);
+    this.byId.delete(id);
+    this.recs[rec.idx] = undefined;
+    this.recheckNamedRules(id, affected);
+    affected.delete(rec);
+    return this.rebuild(affected, [id]);
+  }
+
+  /** A new policy version (a provision) or a new draft. `changed.length` is Illumio's `workloads_affected`. */
+  setPolicy(snapshot: PolicySnapshot): ChangeResult {
+    this.ensureComputed();
+    this.snapshot = snapshot;
+    return this.applyPolicy(false);
+  }
+
+  /** New labels (keys never change, but a label may be created after the rules that name it). */
+  defineLabels(labels: readonly LabelKeyRef[]): ChangeResult {
+    this.ensureComputed();
+    let changed = false;
+    for (const l of labels) {
+      const id = String(l.id);
+      if (this.labelKeys.get(id) !== l.key) {
+        this.labelKeys.set(id, l.key);
+        changed = true;
+      }
+    }
+    return changed ? this.applyPolicy(false) : { changed: [], removed: [], recomputed: 0 };
+  }
+
+  /**
+   * Policy-level diagnostics: every problem found compiling the rules (with the href and path
+   * of the object at fault), and SecureConnect errors against the current inventory.
+   */
+  diagnostics(): Diagnostic[] {
+    this.ensureComputed();
+    const out: Diagnostic[] = [];
+    for (const r of this.rules) out.push(...r.diagnostics);
+    return out;
+  }
+
+  // ——— internals shared with the policy check ———
+
+  /** @internal */
+  recordOf(id: string): WorkloadRecord | undefined {
+    this.ensureComputed();
+    return this.byId.get(id);
+  }
+
+  /** @internal Workload indexes holding address `a`. */
+  workloadsAt = (a: ParsedAddress): readonly number[] => this.addressIndex.get(addrKey(a)) ?? [];
+
+  /** @internal */
+  recordAt(idx: number): WorkloadRecord | undefined {
+    return this.recs[idx];
+  }
+
+  /** @internal Sides (rule units) a workload is a member of, in plan order. */
+  sidesOf(rec: WorkloadRecord): Side[] {
+    this.ensureComputed();
+    const out: Side[] = [];
+    for (const r of rec.resolutions) out.push(...r.sides);
+    return out.sort((a, b) => a.rank - b.rank);
+  }
+
+  // ——— state changes ———
+
+  private ensureComputed(): void {
+    if (this.computed) return;
+    this.computed = true;
+    this.applyPolicy(true);
+  }
+
+  private insertRecord(w: ComputeWorkload): WorkloadRecord {
+    const rec = new WorkloadRecord(this.recs.length, w);
+    this.recs.push(rec);
+    this.byId.set(w.id, rec);
+    this.indexAddresses(rec);
+    return rec;
+  }
+
+  private indexAddresses(rec: WorkloadRecord): void {
+    for (const v of rec.d.v4) pushTo(this.addressIndex, `4:${v}`, rec.idx);
+    for (const v of rec.d.v6) pushTo(this.addressIndex, `6:${v}`, rec.idx);
+  }
+
+  private unindexAddresses(rec: WorkloadRecord): void {
+    const drop = (k: string): void => {
+      const list = this.addressIndex.get(k);
+      if (!list) return;
+      const at = list.indexOf(rec.idx);
+      if (at >= 0) list.splice(at, 1);
+      if (list.length === 0) this.addressIndex.delete(k);
+    };
+    for (const v of rec.d.v4) drop(`4:${v}`);
+    for (const v of rec.d.v6) drop(`6:${v}`);
+  }
+
+  private join(rec: WorkloadRecord, r: Resolution, affected: Set<WorkloadRecord>): void {
+    if (!r.add(rec.idx)) return;
+    rec.resolutions.push(r);
+    this.contentChanged(r, affected);
+  }
+
+  private leave(rec: WorkloadRecord, r: Resolution, affected: Set<WorkloadRecord>): void {
+    if (!r.remove(rec.idx)) return;
+    const at = rec.resolutions.indexOf(r);
+    if (at >= 0) rec.resolutions.splice(at, 1);
+    this.contentChanged(r, affected);
+  }
+
+  /** A resolution's address set changed: every plan that names it changes. */
+  private contentChanged(r: Resolution, affected: Set<WorkloadRecord>): void {
+    r.invalidate();
+    for (const s of r.peerOf) for (const m of s.own.members) this.affect(m, affected);
+  }
+
+  private secureConnectPartners(r: Resolution, affected: Set<WorkloadRecord>): void {
+    for (const s of r.sides) if (s.unit.rule.secConnect) for (const m of s.peer.members) this.affect(m, affected);
+  }
+
+  private affect(idx: number, affected: Set<WorkloadRecord>): void {
+    const rec = this.recs[idx];
+    if (rec) affected.add(rec);
+  }
+
+  /** SecureConnect rules naming a workload directly are errors while it is unmanaged. */
+  private recheckNamedRules(id: string, affected: Set<WorkloadRecord>): void {
+    for (const rule of this.index.rulesNaming(id)) {
+      const before = rule.diagnostics;
+      const wasValid = rule.valid;
+      this.validate(rule, this.compiledRuleOf(rule));
+      if (wasValid === rule.valid && sameDiagnostics(before, rule.diagnostics)) continue;
+      for (const u of rule.units) for (const side of [u.provider, u.consumer]) for (const m of side.own.members) this.affect(m, affected);
+    }
+  }
+
+  private compiledRuleOf(rule: RuleState): CompiledRule | undefined {
+    return this.compiledRules.get(rule.href);
+  }
+
+  private validate(rule: RuleState, compiled: CompiledRule | undefined): void {
+    if (!compiled) return;
+    if (!compiled.secConnect) {
+      rule.diagnostics = compiled.diagnostics;
+      rule.valid = true;
+      return;
+    }
+    const ctx = {
+      ruleHref: compiled.href,
+      ipListName: (id: string) => this.snapshot.ipLists.find((l) => l.id === id)?.name,
+      workload: (id: string) => this.byId.get(id)?.w,
+      providers: [],
+      consumers: [],
+    };
+    const errors = [...checkSecureConnectActors(compiled.providers, 'providers', ctx), ...checkSecureConnectActors(compiled.consumers, 'consumers', ctx)].map((d) =>
+      Object.freeze(d),
+    );
+    rule.diagnostics = errors.length === 0 ? compiled.diagnostics : Object.freeze([...compiled.diagnostics, ...errors]);
+    // Fail closed: a SecureConnect rule that cannot be honoured allows nothing in clear.
+    rule.valid = errors.length === 0;
+  }
+
+  private authContext(): PlanContext {
+    const fs = this.snapshot.firewallSettings;
+    const auth: SecureConnectAuth =
+      fs.ike_authentication_type === 'certificate' ? Object.freeze({ method: 'certificate', ca_identity: fs.ike_ca_identity }) : Object.freeze({ method: 'psk' });
+    const authDiagnostics: Diagnostic[] = [];
+    if (fs.ike_authentication_type === 'certificate' && !fs.ike_ca_identity) {
+      authDiagnostics.push(
+        Object.freeze({
+          severity: 'error',
+          token: 'sec_connect_ca_identity_missing',
+          message: 'IKE authentication is set to certificate but the org has no CA identity; no SA can be authenticated, so SecureConnect traffic is blocked. Set ike_ca_identity in the firewall settings.',
+          href: policyHref(this.snapshot.org, this.snapshot.version === 'draft' ? 'draft' : 'active', 'firewall_settings', ''),
+          path: 'ike_ca_identity',
+        }),
+      );
+    }
+    return { recs: this.recs, auth, authKey: auth.method === 'psk' ? 'psk' : `certificate:${auth.ca_identity ?? ''}`, authDiagnostics };
+  }
+
+  /**
+   * Compile the snapshot and reconcile units and resolutions with the current ones. With
+   * `all`, every plan is rebuilt (the first compute); otherwise only the members of units
+   * that appeared or disappeared, or every plan with SecureConnect when authentication changed.
+   */
+  private applyPolicy(all: boolean): ChangeResult {
+    const ctx = new PolicyContext(this.snapshot, this.labelKeys);
+    const compiled = compilePolicy(ctx);
+    const oldAuthKey = this.planCtx.authKey;
+    this.planCtx = this.authContext();
+    const affected = new Set<WorkloadRecord>();
+    const oldResolutions = this.resolutions;
+    const resolutions = new Map<string, Resolution>();
+    const fresh: Resolution[] = [];
+    const resolve = (spec: UnitSpec['provider']): Resolution => {
+      let r = resolutions.get(spec.key);
+      if (r) return r;
+      r = oldResolutions.get(spec.key);
+      if (!r) {
+        r = new Resolution(spec);
+        fresh.push(r);
+      }
+      r.sides = [];
+      r.peerOf = [];
+      resolutions.set(spec.key, r);
+      return r;
+    };
+    const ruleStates = new Map<string, RuleState>();
+    for (const c of compiled.rules) {
+      const rule: RuleState = { href: c.href, kind: c.kind, secConnect: c.secConnect, diagnostics: c.diagnostics, valid: true, units: [] };
+      ruleStates.set(c.href, rule);
+    }
+    this.compiledRules = new Map(compiled.rules.map((c) => [c.href, c]));
+    const units: Unit[] = [];
+    const unitsByKey = new Map<string, Unit>();
+    const added: Unit[] = [];
+    compiled.units.forEach((spec, rank) => {
+      const rule = ruleStates.get(spec.rule.href);
+      if (!rule) return;
+      const old = this.unitsByKey.get(spec.key);
+      let unit: Unit;
+      if (old && old.fingerprint === spec.fingerprint) {
+        unit = old;
+        resolve(spec.provider);
+        resolve(spec.consumer);
+      } else {
+        unit = new Unit(spec, rule, resolve(spec.provider), resolve(spec.consumer));
+        added.push(unit);
+      }
+      unit.rank = rank;
+      unit.provider.rank = rank * 2;
+      unit.consumer.rank = rank * 2 + 1;
+      unit.rule = rule;
+      rule.units.push(unit);
+      units.push(unit);
+      unitsByKey.set(spec.key, unit);
+    });
+    // Units that disappeared: their members lose entries.
+    for (const u of this.units) {
+      if (unitsByKey.get(u.key) === u) continue;
+      for (const m of u.provider.own.members) this.affect(m, affected);
+      for (const m of u.consumer.own.members) this.affect(m, affected);
+    }
+    for (const [key, r] of oldResolutions) {
+      if (resolutions.has(key)) continue;
+      for (const m of r.members) {
+        const rec = this.recs[m];
+        if (!rec) continue;
+        const at = rec.resolutions.indexOf(r);
+        if (at >= 0) rec.resolutions.splice(at, 1);
+      }
+    }
+    this.index = new ResolutionIndex();
+    for (const r of resolutions.values()) this.index.addResolution(r);
+    const labelMembers = fresh.length > 0 ? new LabelMembers(this.recs) : undefined;
+    for (const r of fresh) {
+      for (const idx of labelMembers?.evaluate(r.expr, this.recs) ?? []) {
+        const rec = this.recs[idx];
+        if (!rec) continue;
+        r.members.push(idx);
+        rec.resolutions.push(r);
+      }
+    }
+    for (const u of units) {
+      u.provider.own.sides.push(u.provider);
+      u.consumer.own.sides.push(u.consumer);
+      u.provider.peer.peerOf.push(u.provider);
+      u.consumer.peer.peerOf.push(u.consumer);
+    }
+    for (const u of added) {
+      for (const m of u.provider.own.members) this.affect(m, affected);
+      for (const m of u.consumer.own.members) this.affect(m, affected);
+    }
+    this.units = units;
+    this.unitsByKey = unitsByKey;
+    this.resolutions = resolutions;
+    this.rules = [...ruleStates.values()];
+    for (const rule of this.rules) {
+      const c = this.compiledRules.get(rule.href);
+      this.validate(rule, c);
+      if (c) for (const id of c.namedWorkloads) this.index.addNamedRule(id, rule);
+    }
+    if (all || oldAuthKey !== this.planCtx.authKey) for (const rec of this.recs) if (rec) affected.add(rec);
+    return this.rebuild(affected, []);
+  }
+
+  private rebuild(affected: Set<WorkloadRecord>, removed: string[]): ChangeResult {
+    const changed: string[] = [];
+    for (const rec of affected) {
+      if (this.recs[rec.idx] !== rec) continue;
+      const before = rec.plan?.hash;
+      rec.plan = this.builder.build(rec, this.planCtx);
+      if (rec.plan.hash !== before) changed.push(rec.w.id);
+    }
+    changed.sort();
+    return { changed, removed: [...removed].sort(), recomputed: affected.size };
+  }
+}
+
+function addrKey(a: ParsedAddress): string {
+  return `${a.family}:${a.v}`;
+}
+
+function pushTo(m: Map<string, number[]>, k: string, v: number): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}
+
+function sameDiagnostics(a: readonly Diagnostic[], b: readonly Diagnostic[]): boolean {
+  return a.length === b.length && a.every((d, i) => d.message === b[i]?.message && d.token === b[i]?.token);
+}

@@ -1,0 +1,166 @@
+/**
+ * A resolution is one side expression (see side-expression.ts) evaluated against the
+ * inventory: its member workloads and the named address set built from them. Sides with the
+ * same expression share one resolution, so a set of peers is resolved once and held once
+ * however many rules and plans use it. Internal, mutable engine state.
+ */
+import type { Diagnostic } from '../diagnostics.ts';
+import { formatV4Ranges, formatV6Ranges, mergeV4, mergeV6, rangesContain, type ParsedAddress } from './address-ranges.ts';
+import { Fnv64, fnv64, type Hash64 } from './hash.ts';
+import type { UnitSpec } from './rule-compiler.ts';
+import { servicesKey } from './service-specs.ts';
+import type { SideExpr } from './side-expression.ts';
+import type { AddressSet, AllowEntry, DenyEntry } from './types.ts';
+import type { WorkloadRecord } from './workload-record.ts';
+
+/** One side of a unit as its members see it: the entry they get and the set it names. */
+export interface Side {
+  readonly unit: Unit;
+  readonly role: 'provider' | 'consumer';
+  /** Members of this side get `entry`. */
+  readonly own: Resolution;
+  /** The other side: the peers `entry` names. */
+  readonly peer: Resolution;
+  readonly entry: AllowEntry | DenyEntry;
+  readonly entryHash: Hash64;
+  rank: number;
+}
+
+export interface RuleState {
+  readonly href: string;
+  readonly kind: 'allow' | 'deny';
+  readonly secConnect: boolean;
+  /** Compile diagnostics plus SecureConnect errors; an invalid rule contributes no entry. */
+  diagnostics: readonly Diagnostic[];
+  valid: boolean;
+  readonly units: Unit[];
+}
+
+/** One rule within one scope: two sides, each giving its members one entry. */
+export class Unit {
+  readonly key: string;
+  readonly fingerprint: string;
+  rank = 0;
+  rule: RuleState;
+  readonly provider: Side;
+  readonly consumer: Side;
+
+  constructor(spec: UnitSpec, rule: RuleState, provider: Resolution, consumer: Resolution) {
+    this.key = spec.key;
+    this.fingerprint = spec.fingerprint;
+    this.rule = rule;
+    const c = spec.rule;
+    const side = (role: 'provider' | 'consumer', own: Resolution, peer: Resolution): Side => {
+      const entry: AllowEntry | DenyEntry =
+        c.kind === 'allow'
+          ? Object.freeze({ peers: peer.name, services: spec.services, rule: c.href, sec_connect: c.secConnect })
+          : Object.freeze({ peers: peer.name, services: spec.services, rule: c.href });
+      const entryHash = new Fnv64().str(c.kind).str(role).str(peer.name).str(servicesKey(spec.services)).str(c.href).u32(c.secConnect ? 1 : 0).digest();
+      return { unit: this, role, own, peer, entry, entryHash, rank: 0 };
+    };
+    this.provider = side('provider', provider, consumer);
+    this.consumer = side('consumer', consumer, provider);
+  }
+}
+
+export class Resolution {
+  readonly key: string;
+  readonly name: string;
+  readonly expr: SideExpr;
+  /** Member workload indexes, sorted. */
+  readonly members: number[] = [];
+  /** Sides whose members are this resolution's members. */
+  sides: Side[] = [];
+  /** Sides that name this resolution's set as their peers. */
+  peerOf: Side[] = [];
+  private set: AddressSet | undefined;
+  private hash: Hash64 | undefined;
+
+  constructor(expr: SideExpr) {
+    this.key = expr.key;
+    this.expr = expr;
+    // Named after the expression, not the members: membership changes keep the name.
+    this.name = `ps_${fnv64(expr.key).hex}`;
+  }
+
+  has(idx: number): boolean {
+    return indexOf(this.members, idx) >= 0;
+  }
+
+  /** Returns whether membership changed. */
+  add(idx: number): boolean {
+    const at = insertionPoint(this.members, idx);
+    if (this.members[at] === idx) return false;
+    this.members.splice(at, 0, idx);
+    this.invalidate();
+    return true;
+  }
+
+  remove(idx: number): boolean {
+    const at = indexOf(this.members, idx);
+    if (at < 0) return false;
+    this.members.splice(at, 1);
+    this.invalidate();
+    return true;
+  }
+
+  /** After a member's addresses change. */
+  invalidate(): void {
+    this.set = undefined;
+    this.hash = undefined;
+  }
+
+  /** Whether `a` is in one of the set's static ranges (IP lists, virtual service addresses). */
+  staticContains(a: ParsedAddress): boolean {
+    return a.family === 4 ? rangesContain(this.expr.static4, a.v) : rangesContain(this.expr.static6, a.v);
+  }
+
+  addressSet(recs: readonly (WorkloadRecord | undefined)[]): { set: AddressSet; hash: Hash64 } {
+    if (this.set && this.hash) return { set: this.set, hash: this.hash };
+    let n4 = 0;
+    for (const i of this.members) n4 += recs[i]?.d.v4.length ?? 0;
+    const points4 = new Uint32Array(n4);
+    const points6: bigint[] = [];
+    let k = 0;
+    for (const i of this.members) {
+      const d = recs[i]?.d;
+      if (!d) continue;
+      for (const v of d.v4) points4[k++] = v;
+      for (const v of d.v6) points6.push(v);
+    }
+    points4.sort();
+    points6.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const r4 = mergeV4(points4, this.expr.static4);
+    const r6 = mergeV6(points6, this.expr.static6);
+    const set: AddressSet = Object.freeze({
+      name: this.name,
+      ipv4: Object.freeze(formatV4Ranges(r4)),
+      ipv6: Object.freeze(formatV6Ranges(r6)),
+      fqdns: Object.freeze([...this.expr.fqdns]),
+    });
+    const h = new Fnv64().str(set.name).u32(r4.length);
+    for (const v of r4) h.u32(v);
+    h.u32(set.ipv6.length);
+    for (const s of set.ipv6) h.str(s);
+    for (const s of set.fqdns) h.str(s);
+    this.set = set;
+    this.hash = h.digest();
+    return { set, hash: this.hash };
+  }
+}
+
+function insertionPoint(a: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((a[mid] ?? 0) < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function indexOf(a: readonly number[], v: number): number {
+  const at = insertionPoint(a, v);
+  return a[at] === v ? at : -1;
+}
