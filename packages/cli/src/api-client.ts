@@ -155,7 +155,8 @@ export class ApiClient {
       req = httpRequest(options);
     } else if (this.opts.tls.kind === 'pinned') {
       const socket = await pinnedSocket(host, port, this.opts.tls.fingerprint, this.opts.baseUrl);
-      req = httpsRequest({ ...options, agent: false, createConnection: () => socket });
+      // No agent: with createConnection, http.request uses our already-verified socket as is.
+      req = httpRequest({ ...options, createConnection: () => socket });
     } else {
       req = httpsRequest({ ...options, agent: false, rejectUnauthorized: this.opts.tls.kind !== 'insecure', ...(isIP(host) ? {} : { servername: host }) });
     }

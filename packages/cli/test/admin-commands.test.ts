@@ -146,3 +146,64 @@ test('labels CSV: export → import round trip, bad file imports nothing', async
   assert.match(bad.err, /nothing imported/);
   assert.doesNotMatch((await t.cli('labels', 'list')).out, /new1/);
 });
+
+test('workloads CSV: good file, bad file imports nothing, --partial, round trip', async () => {
+  const good = ['hostname,name,ip_addresses,os_type,os_version,enforcement_mode,visibility_level,role,app,env,loc', 'app1,App One,10.1.0.1;10.1.0.2,linux,22.04,visibility_only,flow_summary,app,shop,prod,', '"app2","App, Two",10.1.0.3,,,,,app,shop,prod,dc9'].join('\r\n');
+  await writeFile(join(t.dir, 'wl.csv'), good);
+  const ok = await t.cli('workloads', 'import', 'wl.csv');
+  assert.equal(ok.code, 0, ok.err);
+  assert.match(ok.out, /imported 2 workloads/);
+  assert.match(ok.err, /created 2 labels: role=app, loc=dc9/);
+
+  const bad = [
+    'hostname,name,ip_addresses,os_type,enforcement_mode,role',
+    'ok1,,10.2.0.1,linux,full,app', // fine
+    'bad1,,10.2.0.300,linux,full,app', // bad IP
+    'bad2,,10.2.0.2,plan9,turbo,app', // bad os_type and mode
+    ',,10.2.0.3,,,app', // no hostname or name
+    'app1,,10.2.0.4,,,app', // exists on the PCE
+    'ok2,,10.2.0.5,,,app',
+    'ok2,,10.2.0.6,,,app', // duplicate within the file
+    'ok3,,"10.2.0.7',
+  ].join('\n');
+  await writeFile(join(t.dir, 'bad.csv'), bad);
+  const before = (await t.cli('workloads', 'list', '--json')).out;
+  const r = await t.cli('workloads', 'import', 'bad.csv');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /row 3: "10\.2\.0\.300" is not an IP address/);
+  assert.match(r.err, /row 4: os_type "plan9".*enforcement_mode "turbo"/);
+  assert.match(r.err, /row 5: hostname and name are both empty/);
+  assert.match(r.err, /row 6: a workload with hostname app1 already exists/);
+  assert.match(r.err, /row 8: hostname ok2 repeats row 7/);
+  assert.match(r.err, /row 9: a quoted field is not closed/);
+  assert.doesNotMatch(r.err, /row 2:|row 7:/);
+  assert.equal((await t.cli('workloads', 'list', '--json')).out, before, 'nothing was written');
+
+  const p = await t.cli('workloads', 'import', 'bad.csv', '--partial');
+  assert.equal(p.code, 2, 'bad rows still fail the run');
+  assert.match(p.out, /imported 2 workloads/);
+  assert.match(p.err, /row 3: /);
+  const after = await t.cli('workloads', 'list');
+  assert.match(after.out, /ok1/);
+  assert.match(after.out, /ok2/);
+
+  await writeFile(join(t.dir, 'wl3.csv'), 'hostname,role\nz1,brand-new\n');
+  const nl = await t.cli('workloads', 'import', 'wl3.csv', '--no-create-labels');
+  assert.equal(nl.code, 2);
+  assert.match(nl.err, /row 2: label role=brand-new does not exist/);
+
+  // round trip: export, delete what was imported, import the export back
+  const ex = await t.cli('workloads', 'export', '-o', 'export.csv');
+  assert.equal(ex.code, 0, ex.err);
+  const exported = await readFile(join(t.dir, 'export.csv'), 'utf8');
+  assert.match(exported, /^hostname,name,ip_addresses,os_type,os_version,enforcement_mode,visibility_level,role,app,env,loc\r\n/);
+  assert.match(exported, /app2,"App, Two",10\.1\.0\.3,/);
+  const listed = JSON.parse((await t.cli('workloads', 'list', '--json')).out) as { href: string; hostname: string; name: string; interfaces: unknown; labels: { key: string; value: string }[]; enforcement_mode: string }[];
+  for (const w of listed) assert.equal((await t.cli('workloads', 'delete', w.href)).code, 0);
+  const back = await t.cli('workloads', 'import', 'export.csv');
+  assert.equal(back.code, 0, back.err);
+  const relisted = JSON.parse((await t.cli('workloads', 'list', '--json')).out) as typeof listed;
+  const shape = (ws: typeof listed): unknown =>
+    ws.map((w) => ({ hostname: w.hostname, name: w.name, interfaces: w.interfaces, mode: w.enforcement_mode, labels: w.labels.map((l) => `${l.key}=${l.value}`).sort() })).sort((a, b) => a.hostname.localeCompare(b.hostname));
+  assert.deepEqual(shape(relisted), shape(listed));
+});
