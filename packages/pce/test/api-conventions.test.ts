@@ -161,6 +161,27 @@ describe('objects, hrefs and statuses', () => {
     assert.deepEqual(rule['consumers'], [{ ip_list: { href: ipl['href'] } }]);
   });
 
+  it('every object answered by GET can be PUT back as is (clients round-trip whole objects)', async () => {
+    const lab = String(arr(await t.api('get', '/orgs/1/labels?max_results=1'))[0]?.['href'] ?? '');
+    const made = [
+      lab,
+      hrefOf(await t.api('post', '/orgs/1/workloads', { hostname: 'rt', labels: [{ href: lab }] })),
+      hrefOf(await t.api('post', '/orgs/1/sec_policy/draft/ip_lists', { name: 'rt-ipl', ip_ranges: [{ from_ip: '203.0.113.0/24' }], fqdns: [{ fqdn: 'rt.example.com' }] })),
+      hrefOf(await t.api('post', '/orgs/1/sec_policy/draft/services', { name: 'rt-svc', service_ports: [{ proto: 6, port: 1000, to_port: 1010 }] })),
+      hrefOf(await t.api('post', '/orgs/1/sec_policy/draft/label_groups', { name: 'rt-lg', key: 'app', labels: [{ href: lab }] })),
+      hrefOf(await t.api('post', '/orgs/1/sec_policy/draft/virtual_services', { name: 'rt-vs', service_ports: [{ proto: 6, port: 80 }] })),
+      hrefOf(await t.api('post', '/orgs/1/pairing_profiles', { name: 'rt-pp' })),
+      '/orgs/1/sec_policy/draft/firewall_settings',
+    ];
+    const rs = await t.api('post', '/orgs/1/sec_policy/draft/rule_sets', { name: 'rt-rs', scopes: [[{ label: { href: lab } }]], rules: [{ providers: [{ actors: 'ams' }], consumers: [{ label: { href: lab } }], ingress_services: [{ proto: 6, port: 9 }] }] });
+    made.push(hrefOf(rs), String((obj(rs)['rules'] as { href: string }[])[0]?.href));
+    for (const href of made) {
+      const got = obj(await t.api('get', href));
+      const put = await t.api('put', href, got);
+      assert.equal(put.status, 204, `PUT back ${href}: ${put.text}`);
+    }
+  });
+
   it('errors are [{token,message}] with Content-Type exactly application/json: 401, 403, 404, 406', async () => {
     const cases = [
       await t.api('get', '/orgs/1/labels', undefined, { key: null }),
