@@ -19,6 +19,7 @@ import { RateLimiter } from './auth/rate-limiter.ts';
 import { systemEnv, type PceEnv } from './env.ts';
 import { writeFileAtomic } from './files.ts';
 import { Metrics } from './metrics.ts';
+import { ListCache } from './services/list-cache.ts';
 import type { Pce } from './pce.ts';
 import { createOrg, type NewApiKey } from './services/orgs.ts';
 import { openStore } from './store/open-store.ts';
@@ -83,6 +84,7 @@ export async function startPce(opts: PceOptions): Promise<RunningPce> {
       limiter: new RateLimiter({ perMinute: opts.rateLimitPerMinute ?? 500, now: () => env.now().getTime() }),
       registry: new RouteRegistry(),
       metrics: new Metrics(),
+      workloadLists: new ListCache(2_000, () => env.now().getTime()),
     };
     registerRoutes(pce);
     const listener = getRequestListener(buildApp(pce).fetch);

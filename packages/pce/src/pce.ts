@@ -5,6 +5,7 @@ import type { RouteRegistry } from './api/route-registry.ts';
 import type { PceEnv } from './env.ts';
 import type { Metrics } from './metrics.ts';
 import type { Store } from './store/store.ts';
+import type { ListCache } from './services/list-cache.ts';
 
 export interface Pce {
   readonly version: string;
@@ -14,4 +15,6 @@ export interface Pce {
   readonly limiter: RateLimiter;
   readonly registry: RouteRegistry;
   readonly metrics: Metrics;
+  /** Rendered workload lists; invalidated by workload and label writes. */
+  readonly workloadLists: ListCache;
 }

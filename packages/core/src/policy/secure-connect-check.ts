@@ -76,25 +76,37 @@ export function checkSecureConnectRule(
   ];
   if (out.length > 0) return out;
 
+  // Only capable × incapable pairs matter; count them without visiting every pair (label
+  // rules can cover thousands of workloads on each side).
+  const split = (ws: readonly PolicyWorkload[]) => [ws.filter(isSecureConnectCapable), ws.filter((w) => !isSecureConnectCapable(w))] as const;
+  const [capP, incP] = split(ctx.providers);
+  const [capC, incC] = split(ctx.consumers);
   const pairs: string[] = [];
-  let count = 0;
   const seen = new Set<string>();
-  for (const p of ctx.providers) {
-    for (const c of ctx.consumers) {
-      if (p.id === c.id) continue;
-      const pc = isSecureConnectCapable(p);
-      const cc = isSecureConnectCapable(c);
-      if (pc === cc) continue; // both capable: SAs; neither: nothing to enforce
-      const key = p.id < c.id ? `${p.id}|${c.id}` : `${c.id}|${p.id}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      count++;
+  let count = 0;
+  const visit = (capable: readonly PolicyWorkload[], other: readonly PolicyWorkload[]): void => {
+    const otherIds = new Set(other.map((w) => w.id));
+    for (const a of capable) {
+      // Both orders of one pair count once: a pair seen as (p, c) may reappear as (c, p).
+      const dupes = seen.size === 0 ? 0 : other.filter((b) => seen.has(`${a.id}|${b.id}`)).length;
+      count += other.length - (otherIds.has(a.id) ? 1 : 0) - dupes;
       if (pairs.length < MAX_PAIRS_NAMED) {
-        const [capable, other] = pc ? [p, c] : [c, p];
-        pairs.push(`${capable.name} ↔ ${other.name} (${reason(other)})`);
+        for (const b of other) {
+          if (pairs.length >= MAX_PAIRS_NAMED) break;
+          if (b.id !== a.id) pairs.push(`${a.name} ↔ ${b.name} (${reason(b)})`);
+        }
       }
     }
+  };
+  visit(capP, incC);
+  // Record (incapable consumer, capable provider) pairs so the reverse pass skips them only
+  // when the same two workloads appear on both sides.
+  if (capC.length > 0 && incP.length > 0) {
+    const consumerIds = new Set(ctx.consumers.map((c) => c.id));
+    const both = new Set(ctx.providers.map((w) => w.id).filter((id) => consumerIds.has(id)));
+    for (const a of capP) if (both.has(a.id)) for (const b of incC) if (both.has(b.id)) seen.add(`${a.id}|${b.id}`);
   }
+  visit(capC, incP);
   if (count === 0) return out;
   const more = count > pairs.length ? ` and ${count - pairs.length} more` : '';
   out.push({

@@ -21,6 +21,7 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
 
 export function toResponse(r: ApiResult): Response {
   if ('list' in r) return json(200, r.list, { 'X-Total-Count': String(r.total) });
+  if ('rawList' in r) return new Response(r.rawList, { status: 200, headers: { 'Content-Type': 'application/json', 'X-Total-Count': String(r.total) } });
   if (r.status === 204) return new Response(null, { status: 204 });
   return json(r.status, r.body, r.headers);
 }

@@ -43,7 +43,9 @@ export interface ApiRequest<B = unknown> {
 export type ApiResult =
   | { readonly status: 200 | 201 | 202; readonly body: unknown; readonly headers?: Record<string, string> }
   | { readonly status: 204 }
-  | { readonly list: readonly unknown[]; readonly total: number };
+  | { readonly list: readonly unknown[]; readonly total: number }
+  /** A list already rendered as JSON text (from a cache). */
+  | { readonly rawList: string; readonly total: number };
 
 export type Handler<B = unknown> = (req: ApiRequest<B>) => Promise<ApiResult>;
 

@@ -24,7 +24,7 @@ async function runJob(pce: Pce, req: ApiRequest, route: RegisteredRoute, id: str
   try {
     await store.transaction((tx) => tx.updateJob(req.org, id, { status: 'running' }));
     const result = await route.handler(req);
-    const list = 'list' in result ? result.list : [];
+    const list = 'list' in result ? result.list : 'rawList' in result ? (JSON.parse(result.rawList) as unknown[]) : [];
     const fileId = env.uuid();
     await store.transaction(async (tx) => {
       await tx.insertDatafile(req.org, fileId, JSON.stringify(list), env.now().toISOString());

@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal.ts';
 import type { Pce } from '../pce.ts';
 import type { LabelRow, StoreTx } from '../store/store.ts';
 import { recordEvent } from './events.ts';
+import { writeWorkloads } from './workloads.ts';
 
 export function renderLabel(l: LabelRow): unknown {
   return { href: orgHref(l.org_id, 'labels', l.id), key: l.key, value: l.value, created_at: l.created_at, updated_at: l.updated_at };
@@ -37,7 +38,8 @@ export async function createLabel(pce: Pce, p: Principal, input: LabelCreate): P
 }
 
 export async function updateLabel(pce: Pce, p: Principal, id: number, value: string | undefined): Promise<void> {
-  await pce.store.transaction(async (tx) => {
+  // Workload lists show label values: a renamed label invalidates them.
+  await writeWorkloads(pce, p.org, async (tx) => {
     const l = await tx.getLabel(p.org, id);
     if (!l) throw notFound('label_not_found', `no label ${orgHref(p.org, 'labels', id)}`);
     if (value === undefined || value === l.value) return;

@@ -12,6 +12,7 @@ import type { DraftRow, StoreTx } from '../store/store.ts';
 import { recordEvent } from './events.ts';
 import { referencesOf, versioned } from './policy-store.ts';
 import { ruleSetDiagnostics } from './rule-sets.ts';
+import { loadInventory, type SecureConnectInventory } from './secure-connect-warnings.ts';
 
 export type ChangeSubset = Partial<Record<PolicyType, { href: string }[]>>;
 
@@ -48,7 +49,15 @@ async function selectPending(tx: StoreTx, org: number, subset: ChangeSubset | un
 async function checkDependencies(tx: StoreTx, org: number, rows: readonly DraftRow[], latest: number): Promise<void> {
   const changing = new Map(rows.map((r) => [key(r.type, r.id), r]));
   const problems: ErrorDetail[] = [];
+  const memo = new Map<string, boolean>();
   const existsAfter = async (href: string): Promise<boolean> => {
+    const hit = memo.get(href);
+    if (hit !== undefined) return hit;
+    const found = await existsAfterUncached(href);
+    memo.set(href, found);
+    return found;
+  };
+  const existsAfterUncached = async (href: string): Promise<boolean> => {
     const p = parseHref(href);
     if (!p) return true;
     if (p.kind === 'org') return p.type === 'labels' ? (await tx.getLabel(org, Number(p.id))) !== undefined : p.type === 'workloads' ? (await tx.getWorkload(org, p.id)) !== undefined : true;
@@ -94,7 +103,10 @@ export async function provision(pce: Pce, p: Principal, input: { update_descript
     const latest = await tx.latestVersion(p.org);
     await checkDependencies(tx, p.org, rows, latest);
     const diags = [];
-    for (const r of rows) if (r.type === 'rule_sets' && r.data !== null) diags.push(...(await ruleSetDiagnostics(tx, p.org, JSON.parse(r.data) as Record<string, unknown>)));
+    // One inventory for the whole provision, loaded only if a SecureConnect rule needs it.
+    let inventory: Promise<SecureConnectInventory> | undefined;
+    const lazyInventory = (): Promise<SecureConnectInventory> => (inventory ??= loadInventory(tx, p.org, 'draft'));
+    for (const r of rows) if (r.type === 'rule_sets' && r.data !== null) diags.push(...(await ruleSetDiagnostics(tx, p.org, JSON.parse(r.data) as Record<string, unknown>, lazyInventory)));
     const errs = errorsOf(diags);
     if (errs.length > 0) throw new PalisadeError('invalid', errs.map((d) => ({ token: d.token, message: `${d.href ?? ''} ${d.path ?? ''}: ${d.message}`.trim() })));
 

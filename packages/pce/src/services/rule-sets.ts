@@ -14,7 +14,7 @@ import type { StoreTx } from '../store/store.ts';
 import { recordEvent } from './events.ts';
 import { requireObject, writeDraft, type StoredObject } from './policy-store.ts';
 import { checkReferences, type RefCheck, type RefType } from './references.ts';
-import { loadInventory, secureConnectDiagnostics, type RuleLike } from './secure-connect-warnings.ts';
+import { loadInventory, secureConnectDiagnostics, type RuleLike, type SecureConnectInventory } from './secure-connect-warnings.ts';
 
 export type RuleKind = 'sec_rules' | 'deny_rules';
 type Obj = Record<string, unknown>;
@@ -63,10 +63,10 @@ async function normalizeRuleSet(tx: StoreTx, org: number, rs: Obj): Promise<Obj>
 }
 
 /** SecureConnect diagnostics of every rule in a rule set; errors refuse the write. */
-export async function ruleSetDiagnostics(tx: StoreTx, org: number, rs: Obj, v: 'draft' | 'active' = 'draft'): Promise<Diagnostic[]> {
+export async function ruleSetDiagnostics(tx: StoreTx, org: number, rs: Obj, inventory?: () => Promise<SecureConnectInventory>): Promise<Diagnostic[]> {
   const rules = ((rs['rules'] as (RuleLike & { id: string })[] | undefined) ?? []).filter((r) => r.sec_connect);
   if (rules.length === 0) return [];
-  const inv = await loadInventory(tx, org, v);
+  const inv = inventory ? await inventory() : await loadInventory(tx, org, 'draft');
   const base = policyHref(org, 'draft', 'rule_sets', String(rs['id']));
   return rules.flatMap((r) => secureConnectDiagnostics(inv, (rs['scopes'] as ScopeEntry[][] | undefined) ?? [], r, `${base}/sec_rules/${r.id}`));
 }

@@ -67,12 +67,21 @@ export async function renderWorkloads(tx: StoreTx, org: number, rows: readonly W
   });
 }
 
+/** A transaction that changes workloads; cached workload lists are dropped once it ends. */
+export async function writeWorkloads<T>(pce: Pce, org: number, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  try {
+    return await pce.store.transaction(fn);
+  } finally {
+    pce.workloadLists.invalidate(org);
+  }
+}
+
 function summary(w: { name: string | null; hostname: string | null }): string {
   return w.name ?? w.hostname ?? '';
 }
 
 export async function createWorkload(pce: Pce, p: Principal, input: WorkloadCreate): Promise<unknown> {
-  return pce.store.transaction(async (tx) => {
+  return writeWorkloads(pce, p.org, async (tx) => {
     const labels = await resolveWorkloadLabels(tx, p.org, input.labels ?? []);
     const now = pce.env.now().toISOString();
     const id = pce.env.uuid();
@@ -110,7 +119,7 @@ export async function requireWorkload(tx: StoreTx, org: number, id: string): Pro
 }
 
 export async function updateWorkload(pce: Pce, p: Principal, id: string, input: WorkloadUpdate): Promise<void> {
-  await pce.store.transaction(async (tx) => {
+  await writeWorkloads(pce, p.org, async (tx) => {
     const row = await requireWorkload(tx, p.org, id);
     const before = JSON.parse(row.data) as StoredWorkload;
     const labels = input.labels ? (await resolveWorkloadLabels(tx, p.org, input.labels)).map((l) => l.id) : row.label_ids;
@@ -129,7 +138,7 @@ export async function updateWorkload(pce: Pce, p: Principal, id: string, input: 
 }
 
 export async function deleteWorkload(pce: Pce, p: Principal, id: string): Promise<void> {
-  await pce.store.transaction(async (tx) => {
+  await writeWorkloads(pce, p.org, async (tx) => {
     const row = await requireWorkload(tx, p.org, id);
     const w = JSON.parse(row.data) as StoredWorkload;
     const href = orgHref(p.org, 'workloads', id);
