@@ -1,7 +1,7 @@
 /**
  * The Store port. One implementation over Kysely (`kysely-store.ts`) serves both dialects;
  * `sqlite/` and `postgres/` only open connections and supply the few dialect-specific
- * statements. The contract suite (`test/store-contract.ts`) runs against both, for real.
+ * statements. The contract suite (`test/store-contract.test.ts`) runs against both, for real.
  *
  * Rows carry JSON documents as strings (`data`); the service layer parses them. Every
  * write happens inside `transaction`, so a failed request changes nothing.
@@ -80,8 +80,9 @@ export interface WorkloadRow {
 export interface WorkloadQuery {
   /** Each inner list is OR-ed, the lists are AND-ed (Illumio's `labels=[[1,2],[3]]`). */
   readonly labelIds?: readonly (readonly number[])[];
-  /** Substring match on name or hostname. */
+  /** Substring match on name or hostname, case-insensitive. */
   readonly name?: string;
+  /** Managed: the workload has a paired VEN (`ven_id` set in `data`). */
   readonly managed?: boolean;
   readonly limit?: number;
   readonly offset?: number;
@@ -138,6 +139,7 @@ export interface EventRow {
 
 export interface EventQuery {
   readonly eventType?: string;
+  /** Inclusive bounds on `timestamp` (ISO strings, compared as text). */
   readonly since?: string;
   readonly until?: string;
   readonly limit?: number;
@@ -191,6 +193,7 @@ export interface StoreTx {
   getLabel(org: number, id: number): Promise<LabelRow | undefined>;
   getLabels(org: number, ids: readonly number[]): Promise<LabelRow[]>;
   findLabel(org: number, key: string, value: string): Promise<LabelRow | undefined>;
+  /** `key` matches exactly, `value` is a case-insensitive substring (Illumio's partial match); ordered by id. */
   listLabels(org: number, q: { key?: string; value?: string; limit?: number; offset?: number }): Promise<{ rows: LabelRow[]; total: number }>;
   updateLabel(org: number, id: number, value: string, updatedAt: string): Promise<void>;
   deleteLabel(org: number, id: number): Promise<void>;
@@ -207,6 +210,7 @@ export interface StoreTx {
 
   insertWorkload(row: WorkloadRow): Promise<void>;
   getWorkload(org: number, id: string): Promise<WorkloadRow | undefined>;
+  /** In creation order; `total` counts every match, ignoring limit and offset. */
   listWorkloads(org: number, q: WorkloadQuery): Promise<{ rows: WorkloadRow[]; total: number }>;
   /** Every workload of the org (policy validation, compute). */
   allWorkloads(org: number): Promise<WorkloadRow[]>;
@@ -217,6 +221,8 @@ export interface StoreTx {
   /** Draft rows of a type that are not deleted (data not null). */
   listDraft(org: number, type: PolicyType): Promise<DraftRow[]>;
   putDraft(row: DraftRow): Promise<void>;
+  /** putDraft for many rows in few statements (provisioning updates thousands at once). */
+  putDrafts(rows: readonly DraftRow[]): Promise<void>;
   deleteDraftRow(org: number, type: PolicyType, id: string): Promise<void>;
   /** Rows with a pending change. */
   listPending(org: number): Promise<DraftRow[]>;
@@ -231,13 +237,19 @@ export interface StoreTx {
   insertRevision(row: RevisionRow): Promise<void>;
   /** Ends the open revision of an object at `version` (sets until_version). */
   closeRevision(org: number, type: PolicyType, id: string, version: number): Promise<void>;
+  /** insertRevision for many rows in few statements (one round trip per few hundred rows). */
+  insertRevisions(rows: readonly RevisionRow[]): Promise<void>;
+  /** closeRevision for many objects in few statements. */
+  closeRevisions(org: number, objects: readonly { readonly type: PolicyType; readonly id: string }[], version: number): Promise<void>;
 
   latestVersion(org: number): Promise<number>;
   insertVersion(row: VersionRow): Promise<void>;
   getVersion(org: number, version: number): Promise<VersionRow | undefined>;
+  /** Newest first. */
   listVersions(org: number, q: { limit?: number }): Promise<{ rows: VersionRow[]; total: number }>;
 
   insertEvent(row: Omit<EventRow, 'id'>): Promise<number>;
+  /** Newest first; `total` counts every match, ignoring limit. */
   listEvents(org: number, q: EventQuery): Promise<{ rows: EventRow[]; total: number }>;
   getEvent(org: number, id: number): Promise<EventRow | undefined>;
 

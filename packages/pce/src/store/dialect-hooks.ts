@@ -1,0 +1,21 @@
+/**
+ * The few statements that differ between SQLite and PostgreSQL. Everything else in the
+ * store is one dialect-agnostic Kysely implementation (`kysely-store.ts`); each dialect
+ * folder supplies one of these.
+ */
+import type { Expression, Kysely, SqlBool } from 'kysely';
+import type { Database } from './schema.ts';
+
+export interface DialectHooks {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Opens a write transaction (SQLite: take the write lock up front, so no upgrade deadlock). */
+  readonly beginWrite: string;
+  /** Opens a read transaction with one snapshot for all its statements. */
+  readonly beginRead: string;
+  /** Serializes policy writes of one org until the transaction ends. */
+  lockOrg(db: Kysely<Database>, org: number): Promise<void>;
+  /** Case-sensitive substring test, with no wildcard characters to escape. */
+  contains(haystack: Expression<string | null>, needle: string): Expression<SqlBool>;
+  /** Rows per multi-row INSERT, under the dialect's limit of bound parameters. */
+  readonly batchRows: number;
+}

@@ -1,0 +1,180 @@
+/**
+ * Table types for Kysely. They mirror `migrations/`: a column added there is added here.
+ * JSON documents are TEXT in both dialects; timestamps are the ISO strings the service
+ * layer writes (compared as text, which orders correctly for one fixed format).
+ * Booleans are INTEGER 0/1 in both dialects (better-sqlite3 cannot bind booleans).
+ */
+import type { Generated } from 'kysely';
+import type { PolicyType } from '@palisade/core/href.ts';
+import type { Role } from '@palisade/core/model/common.ts';
+import type { ChangeType, DocType, EventRow, JobRow } from './store.ts';
+
+/** An id the database assigns (SQLite AUTOINCREMENT, PostgreSQL identity). */
+type AutoId = Generated<number>;
+
+export interface OrgsTable {
+  id: AutoId;
+  name: string;
+  created_at: string;
+  psk: string;
+  psk_previous: string | null;
+  psk_generation: number;
+  psk_rotation_started_at: string | null;
+}
+
+export interface CountersTable {
+  org_id: number;
+  name: string;
+  value: number;
+}
+
+export interface UsersTable {
+  id: AutoId;
+  org_id: number;
+  username: string;
+  full_name: string;
+  password_hash: string | null;
+  role: Role;
+  created_at: string;
+}
+
+export interface ApiKeysTable {
+  key_id: string;
+  org_id: number;
+  user_id: number;
+  name: string;
+  description: string;
+  role: Role;
+  secret_hash: string;
+  created_at: string;
+}
+
+export interface LabelsTable {
+  org_id: number;
+  id: number;
+  key: string;
+  value: string;
+  /** Lower-cased value, for the partial-match filter (the same in both dialects). */
+  value_lc: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WorkloadsTable {
+  /** Insertion order: the stable order of listings and the join key of workload_labels. */
+  seq: AutoId;
+  org_id: number;
+  id: string;
+  data: string;
+  /** JSON array of label ids, so reads need no join; workload_labels is for filtering. */
+  label_ids: string;
+  /** Lower-cased name and hostname from `data`, for the name filter. */
+  name_lc: string;
+  hostname_lc: string;
+  /** 1 when `data.ven_id` is set. */
+  managed: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WorkloadLabelsTable {
+  workload_seq: number;
+  org_id: number;
+  label_id: number;
+}
+
+export interface DocsTable {
+  seq: AutoId;
+  org_id: number;
+  type: DocType;
+  id: string;
+  data: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PolicyDraftTable {
+  org_id: number;
+  type: PolicyType;
+  id: string;
+  data: string | null;
+  change: ChangeType | null;
+  updated_at: string;
+  updated_by: string | null;
+}
+
+export interface PolicyRevisionsTable {
+  org_id: number;
+  type: PolicyType;
+  id: string;
+  since_version: number;
+  until_version: number | null;
+  data: string;
+}
+
+export interface PolicyVersionsTable {
+  org_id: number;
+  version: number;
+  commit_message: string;
+  created_at: string;
+  created_by: string | null;
+  workloads_affected: number;
+  changes: string;
+}
+
+export interface EventsTable {
+  id: AutoId;
+  org_id: number;
+  timestamp: string;
+  event_type: string;
+  severity: EventRow['severity'];
+  status: EventRow['status'];
+  created_by: string;
+  data: string;
+}
+
+export interface ActivationCodesTable {
+  code_hash: string;
+  org_id: number;
+  pairing_profile_id: string;
+  created_at: string;
+  expires_at: string | null;
+  uses_left: number | null;
+}
+
+export interface JobsTable {
+  org_id: number;
+  id: string;
+  job_type: string;
+  status: JobRow['status'];
+  requested_at: string;
+  terminated_at: string | null;
+  datafile_id: string | null;
+  message: string | null;
+}
+
+export interface DatafilesTable {
+  org_id: number;
+  id: string;
+  content: string;
+  created_at: string;
+}
+
+export interface Database {
+  orgs: OrgsTable;
+  counters: CountersTable;
+  users: UsersTable;
+  api_keys: ApiKeysTable;
+  labels: LabelsTable;
+  workloads: WorkloadsTable;
+  workload_labels: WorkloadLabelsTable;
+  docs: DocsTable;
+  policy_draft: PolicyDraftTable;
+  policy_revisions: PolicyRevisionsTable;
+  policy_versions: PolicyVersionsTable;
+  events: EventsTable;
+  activation_codes: ActivationCodesTable;
+  jobs: JobsTable;
+  datafiles: DatafilesTable;
+}
+
