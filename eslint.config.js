@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process', 'url', 'util', 'stream', 'events', 'worker_threads'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', '**/*.js', '**/*.mjs', 'bench/out/**'] },
+  { ignores: ['node_modules/**', 'data/**', '*.tmp.ts', '**/*.js', '**/*.mjs', 'bench/out/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# What the test suite needs from Debian, on a fresh machine (run as root or with sudo):
+# PostgreSQL server binaries (the tests start a throwaway cluster with initdb/pg_ctl).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y --no-install-recommends postgresql >/dev/null
+fi
+echo "test dependencies present: $(ls -d /usr/lib/postgresql/*/bin | head -1)"
