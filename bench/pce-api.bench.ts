@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { request, Agent } from 'undici';
 import pino from 'pino';
 import { startPce, type RunningPce } from '@palisade/pce/main.ts';
@@ -47,12 +48,26 @@ async function seedWorkloads(pce: RunningPce, n: number): Promise<void> {
   }
 }
 
-async function listBench(pce: RunningPce): Promise<void> {
-  const key = pce.adminKey;
-  if (!key) throw new Error('no admin key');
+/** The PCE under load runs in its own process (as in production), not beside the load generator. */
+async function spawnPce(dataDir: string, db?: string): Promise<{ url: string; stop: () => void }> {
+  const args = ['bin/palisade.mjs', 'pce', 'start', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--tls', 'off', '--rate-limit', '0', ...(db ? ['--db', db] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PALISADE_LOG_LEVEL: 'silent' } });
+  const url = await new Promise<string>((ok, fail) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m?.[1]) ok(m[1]);
+    });
+    child.once('exit', (code) => fail(new Error(`PCE exited with ${code}: ${out}`)));
+  });
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+async function listBench(baseUrl: string, key: { key_id: string; secret: string }, label: string): Promise<void> {
   const auth = 'Basic ' + Buffer.from(`${key.key_id}:${key.secret}`).toString('base64');
   const dispatcher = new Agent({ connections: 100, pipelining: 1 });
-  const url = `${pce.url}/api/v2/orgs/1/workloads?max_results=500`;
+  const url = `${baseUrl}/api/v2/orgs/1/workloads?max_results=500`;
   const one = async (): Promise<number> => {
     const t = performance.now();
     const res = await request(url, { headers: { authorization: auth }, dispatcher });
@@ -75,7 +90,7 @@ async function listBench(pce: RunningPce): Promise<void> {
   );
   const secs = (performance.now() - started) / 1000;
   lat.sort((a, b) => a - b);
-  console.log(`GET /workloads?max_results=500, 10,000 stored, 100 concurrent, ${total} requests: p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms, ${(total / secs).toFixed(0)} req/s (target p99 ≤ 50 ms)`);
+  console.log(`${label}: GET /workloads?max_results=500, 10,000 stored, 100 concurrent, ${total} requests: p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms, ${(total / secs).toFixed(0)} req/s (target p99 ≤ 50 ms)`);
   await dispatcher.close();
 }
 
@@ -112,14 +127,20 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'palisade-bench-'));
   const sqlite = await startPce({ dataDir: dir, listen: '127.0.0.1:0', tls: 'off', rateLimitPerMinute: 0, logger: quiet });
   try {
-    let t = performance.now();
+    const t = performance.now();
     await seedWorkloads(sqlite, 10_000);
     console.log(`seeded 10,000 workloads in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    await listBench(sqlite);
-    t = performance.now();
     await provisionBench(sqlite, 'SQLite');
-  } finally {
+    const key = sqlite.adminKey;
     await sqlite.close();
+    if (!key) throw new Error('no admin key');
+    const server = await spawnPce(dir);
+    try {
+      await listBench(server.url, key, 'SQLite');
+    } finally {
+      server.stop();
+    }
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   const pg = await startPostgres();
@@ -127,10 +148,17 @@ async function main(): Promise<void> {
   const pgPce = await startPce({ dataDir: dir2, listen: '127.0.0.1:0', tls: 'off', rateLimitPerMinute: 0, logger: quiet, db: pg.url });
   try {
     await seedWorkloads(pgPce, 10_000);
-    await listBench(pgPce);
     await provisionBench(pgPce, 'PostgreSQL');
-  } finally {
+    const key = pgPce.adminKey;
     await pgPce.close();
+    if (!key) throw new Error('no admin key');
+    const server = await spawnPce(dir2, pg.url);
+    try {
+      await listBench(server.url, key, 'PostgreSQL');
+    } finally {
+      server.stop();
+    }
+  } finally {
     await pg.stop();
     rmSync(dir2, { recursive: true, force: true });
   }
