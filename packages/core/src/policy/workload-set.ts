@@ -49,16 +49,18 @@ export interface ResolveContext {
   readonly labelGroup: (id: string) => LabelGroupView | undefined;
 }
 
-/** Whether a workload matches one scope (an AND of label / label-group entries). */
-function matchesScope(w: PolicyWorkload, scope: readonly ScopeEntry[], ctx: ResolveContext): boolean {
-  return scope.every((e) => {
-    const match = e.label ? w.labels.includes(idOf(e.label.href)) : e.label_group ? [...expandLabelGroup(idOf(e.label_group.href), ctx.labelGroup)].some((l) => w.labels.includes(l)) : false;
-    return e.exclusion ? !match : match;
+/** A predicate per scope (an AND of label / label-group entries), hrefs parsed once. */
+function scopeMatcher(scope: readonly ScopeEntry[], ctx: ResolveContext): (w: PolicyWorkload) => boolean {
+  const tests = scope.map((e) => {
+    const ids = e.label ? new Set([idOf(e.label.href)]) : e.label_group ? expandLabelGroup(idOf(e.label_group.href), ctx.labelGroup) : new Set<string>();
+    const exclusion = e.exclusion === true;
+    return (w: PolicyWorkload) => w.labels.some((l) => ids.has(l)) !== exclusion;
   });
+  return (w) => tests.every((t) => t(w));
 }
 
 export function inScopes(w: PolicyWorkload, scopes: readonly (readonly ScopeEntry[])[], ctx: ResolveContext): boolean {
-  return scopes.length === 0 || scopes.some((s) => matchesScope(w, s, ctx));
+  return scopes.length === 0 || scopes.some((s) => scopeMatcher(s, ctx)(w));
 }
 
 /** Workloads an actor list names (IP lists and virtual services name none). */
@@ -99,7 +101,8 @@ export function resolveRule(
   scopes: readonly (readonly ScopeEntry[])[],
   ctx: ResolveContext,
 ): { providers: PolicyWorkload[]; consumers: PolicyWorkload[] } {
-  const scoped = (ws: PolicyWorkload[]) => ws.filter((w) => inScopes(w, scopes, ctx));
+  const matchers = scopes.map((s) => scopeMatcher(s, ctx));
+  const scoped = (ws: PolicyWorkload[]) => (matchers.length === 0 ? ws : ws.filter((w) => matchers.some((m) => m(w))));
   const providers = scoped(resolveActors(rule.providers, ctx));
   const consumersAll = resolveActors(rule.consumers, ctx);
   return { providers, consumers: rule.unscoped_consumers ? consumersAll : scoped(consumersAll) };

@@ -20,6 +20,7 @@ export interface RuleLike {
 
 export interface SecureConnectInventory {
   readonly workloads: PolicyWorkload[];
+  readonly byId: Map<string, PolicyWorkload>;
   readonly labelGroups: Map<string, LabelGroupView>;
   readonly ipListNames: Map<string, string>;
 }
@@ -39,18 +40,17 @@ export async function loadInventory(tx: StoreTx, org: number, v: PolicyVersionRe
   });
   const labelGroups = new Map((await listObjects(tx, org, v, 'label_groups')).map((g) => [g.id, g as unknown as LabelGroupView]));
   const ipListNames = new Map((await listObjects(tx, org, v, 'ip_lists')).map((l: StoredObject) => [l.id, String(l['name'])]));
-  return { workloads, labelGroups, ipListNames };
+  return { workloads, byId: new Map(workloads.map((w) => [w.id, w])), labelGroups, ipListNames };
 }
 
 export function secureConnectDiagnostics(inv: SecureConnectInventory, scopes: readonly (readonly ScopeEntry[])[], rule: RuleLike, ruleHref: string): Diagnostic[] {
   if (!rule.sec_connect) return [];
   const ctx = { workloads: inv.workloads, labelGroup: (id: string) => inv.labelGroups.get(id) };
-  const byId = new Map(inv.workloads.map((w) => [w.id, w]));
   const { providers, consumers } = resolveRule(rule as Parameters<typeof resolveRule>[0], scopes, ctx);
   return checkSecureConnectRule(rule as Parameters<typeof checkSecureConnectRule>[0], {
     ruleHref,
     ipListName: (id) => inv.ipListNames.get(id),
-    workload: (id) => byId.get(id),
+    workload: (id) => inv.byId.get(id),
     providers,
     consumers,
   });
