@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # What the test suite needs from Debian, on a fresh machine (run as root or with sudo):
-# PostgreSQL server binaries (the tests start a throwaway cluster with initdb/pg_ctl).
+# PostgreSQL server binaries (the tests start a throwaway cluster with initdb/pg_ctl),
+# wrk (the load generator of `npm run bench`).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v wrk >/dev/null; then
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y --no-install-recommends postgresql >/dev/null
+  $SUDO apt-get install -y --no-install-recommends postgresql wrk >/dev/null
 fi
 echo "test dependencies present: $(ls -d /usr/lib/postgresql/*/bin | head -1)"
