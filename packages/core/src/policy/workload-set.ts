@@ -47,6 +47,21 @@ export function expandLabelGroup(id: string, groups: (id: string) => LabelGroupV
 export interface ResolveContext {
   readonly workloads: readonly PolicyWorkload[];
   readonly labelGroup: (id: string) => LabelGroupView | undefined;
+  /** An index of workloads by label id; without it, label actors scan every workload. */
+  readonly workloadsWithLabel?: (labelId: string) => readonly PolicyWorkload[];
+}
+
+/** Index workloads by label id, for `ResolveContext.workloadsWithLabel`. */
+export function indexByLabel(workloads: readonly PolicyWorkload[]): (labelId: string) => readonly PolicyWorkload[] {
+  const index = new Map<string, PolicyWorkload[]>();
+  for (const w of workloads) {
+    for (const l of w.labels) {
+      const list = index.get(l);
+      if (list) list.push(w);
+      else index.set(l, [w]);
+    }
+  }
+  return (id) => index.get(id) ?? [];
 }
 
 /** A predicate per scope (an AND of label / label-group entries), hrefs parsed once. */
@@ -66,28 +81,32 @@ export function inScopes(w: PolicyWorkload, scopes: readonly (readonly ScopeEntr
 /** Workloads an actor list names (IP lists and virtual services name none). */
 export function resolveActors(actors: readonly ActorInput[], ctx: ResolveContext): PolicyWorkload[] {
   const out = new Map<string, PolicyWorkload>();
+  const add = (ws: Iterable<PolicyWorkload>): void => {
+    for (const w of ws) out.set(w.id, w);
+  };
+  const withLabels = (ids: ReadonlySet<string>): Iterable<PolicyWorkload> => {
+    const index = ctx.workloadsWithLabel;
+    if (index) return [...ids].flatMap((id) => index(id));
+    return ctx.workloads.filter((w) => w.labels.some((l) => ids.has(l)));
+  };
   for (const raw of actors) {
     const a = actorOf(raw);
-    let match: (w: PolicyWorkload) => boolean;
     switch (a.kind) {
       case 'ams':
-        match = () => true;
+        add(ctx.workloads);
         break;
       case 'label':
-        match = (w) => w.labels.includes(a.id);
+        add(withLabels(new Set([a.id])));
         break;
-      case 'label_group': {
-        const ids = expandLabelGroup(a.id, ctx.labelGroup);
-        match = (w) => w.labels.some((l) => ids.has(l));
+      case 'label_group':
+        add(withLabels(expandLabelGroup(a.id, ctx.labelGroup)));
         break;
-      }
       case 'workload':
-        match = (w) => w.id === a.id;
+        add(ctx.workloads.filter((w) => w.id === a.id));
         break;
       default:
-        continue;
+        break;
     }
-    for (const w of ctx.workloads) if (match(w)) out.set(w.id, w);
   }
   return [...out.values()];
 }
