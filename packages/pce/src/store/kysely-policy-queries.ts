@@ -3,10 +3,11 @@
  * versions) and versions (the provisioning log).
  *
  * A revision is part of version v when since_version <= v < until_version (null: still
- * open). That test is written as two branches, open or closed-after-v, so each is one range
- * of the `policy_revisions_in_version` index in both dialects.
+ * open). That test is written as a UNION ALL of two branches, still open or closed after v,
+ * so that each is one range of an index in both dialects, whatever the planner's statistics
+ * (an OR of the two is a scan of every revision of the org).
  */
-import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { PolicyType } from '@palisade/core/href.ts';
 import type { DialectHooks } from './dialect-hooks.ts';
 import { chunks, countOf, paged, quoted } from './kysely-sql.ts';
@@ -18,18 +19,38 @@ const REVISION_COLUMNS = ['org_id', 'type', 'id', 'since_version', 'until_versio
 /** Ids per `IN (…)` list. */
 const IDS_PER_QUERY = 1000;
 
-function inVersion(version: number) {
-  return (eb: ExpressionBuilder<Database, 'policy_revisions'>) =>
-    eb.and([eb('since_version', '<=', version), eb.or([eb('until_version', 'is', null), eb('until_version', '>', version)])]);
+interface RevisionFilter {
+  readonly type?: PolicyType;
+  readonly id?: string;
+  /** Substring of `data`. */
+  readonly mentions?: string;
 }
 
-/** Counter ids (`2` before `10`) in numeric order, other ids in text order. */
-const byId = [sql`length(id)`, sql`id`] as const;
+/**
+ * Lists come out by type, then id: counter ids (`2` before `10`) in numeric order, others
+ * by code unit. Sorted here rather than in SQL, where text order follows the database's
+ * collation (PostgreSQL's locale, SQLite's binary) and would differ between dialects.
+ */
+function sortedByObject<T extends { readonly type: string; readonly id: string }>(rows: T[]): T[] {
+  const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  return rows.sort((a, b) => cmp(a.type, b.type) || a.id.length - b.id.length || cmp(a.id, b.id));
+}
 
 export function policyQueries(db: Kysely<Database>, hooks: DialectHooks) {
   const draft = () => db.selectFrom('policy_draft').select(DRAFT_COLUMNS);
-  const revisions = (org: number, version: number) =>
-    db.selectFrom('policy_revisions').select(REVISION_COLUMNS).where('org_id', '=', org).where(inVersion(version));
+  const revisions = (org: number, version: number, f: RevisionFilter) => {
+    const branch = (open: boolean) => {
+      let q = db.selectFrom('policy_revisions').select(REVISION_COLUMNS).where('org_id', '=', org);
+      q = open ? q.where('until_version', 'is', null) : q.where('until_version', '>', version);
+      q = q.where('since_version', '<=', version);
+      if (f.type !== undefined) q = q.where('type', '=', f.type);
+      if (f.id !== undefined) q = q.where('id', '=', f.id);
+      const mentions = f.mentions;
+      if (mentions !== undefined) q = q.where((eb) => hooks.contains(eb.ref('data'), mentions));
+      return q;
+    };
+    return branch(true).unionAll(branch(false));
+  };
 
   async function putDrafts(rows: readonly DraftRow[]): Promise<void> {
     for (const part of chunks(rows, hooks.batchRows)) {
@@ -59,46 +80,40 @@ export function policyQueries(db: Kysely<Database>, hooks: DialectHooks) {
 
   return {
     getDraft: (org, type, id) => draft().where('org_id', '=', org).where('type', '=', type).where('id', '=', id).executeTakeFirst(),
-    listDraft: (org, type) =>
-      draft()
-        .where('org_id', '=', org)
-        .where('type', '=', type)
-        .where('data', 'is not', null)
-        .orderBy(byId[0])
-        .orderBy(byId[1])
-        .execute(),
+    listDraft: async (org, type) =>
+      sortedByObject(await draft().where('org_id', '=', org).where('type', '=', type).where('data', 'is not', null).execute()),
     putDraft: (row) => putDrafts([row]),
     putDrafts,
     async deleteDraftRow(org, type, id) {
       await db.deleteFrom('policy_draft').where('org_id', '=', org).where('type', '=', type).where('id', '=', id).execute();
     },
-    listPending: (org) =>
-      draft()
-        .where('org_id', '=', org)
-        .where('change', 'is not', null)
-        .orderBy('type')
-        .orderBy(byId[0])
-        .orderBy(byId[1])
-        .execute(),
-    draftReferencing: (org, href) =>
-      draft()
-        .where('org_id', '=', org)
-        .where('data', 'is not', null)
-        .where((eb) => hooks.contains(eb.ref('data'), quoted(href)))
-        .orderBy('type')
-        .orderBy(byId[0])
-        .orderBy(byId[1])
-        .execute(),
+    listPending: async (org) => sortedByObject(await draft().where('org_id', '=', org).where('change', 'is not', null).execute()),
+    draftReferencing: async (org, href) =>
+      sortedByObject(
+        await draft()
+          .where('org_id', '=', org)
+          .where('data', 'is not', null)
+          .where((eb) => hooks.contains(eb.ref('data'), quoted(href)))
+          .execute(),
+      ),
 
-    getRevision: (org, type, id, version) => revisions(org, version).where('type', '=', type).where('id', '=', id).executeTakeFirst(),
-    listRevisions: (org, type, version) => revisions(org, version).where('type', '=', type).orderBy(byId[0]).orderBy(byId[1]).execute(),
-    revisionsReferencing: (org, href, version) =>
-      revisions(org, version)
-        .where((eb) => hooks.contains(eb.ref('data'), quoted(href)))
-        .orderBy('type')
-        .orderBy(byId[0])
-        .orderBy(byId[1])
-        .execute(),
+    async getRevision(org, type, id, version) {
+      // Revisions of one object do not overlap: the latest one that began by `version` is
+      // the only candidate (one primary-key range), and it is out if it ended by then.
+      const r = await db
+        .selectFrom('policy_revisions')
+        .select(REVISION_COLUMNS)
+        .where('org_id', '=', org)
+        .where('type', '=', type)
+        .where('id', '=', id)
+        .where('since_version', '<=', version)
+        .orderBy('since_version', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return r !== undefined && (r.until_version === null || r.until_version > version) ? r : undefined;
+    },
+    listRevisions: async (org, type, version) => sortedByObject(await revisions(org, version, { type }).execute()),
+    revisionsReferencing: async (org, href, version) => sortedByObject(await revisions(org, version, { mentions: quoted(href) }).execute()),
     insertRevision: (row) => insertRevisions([row]),
     insertRevisions,
     async closeRevision(org, type, id, version) {

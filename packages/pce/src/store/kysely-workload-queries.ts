@@ -69,14 +69,15 @@ export function workloadQueries(db: Kysely<Database>, hooks: DialectHooks) {
 
     async listWorkloads(org, q) {
       let base = db.selectFrom('workloads').where('org_id', '=', org);
-      for (const anyOf of q.labelIds ?? []) {
-        // An empty OR matches nothing (and `IN ()` is not SQL).
-        if (anyOf.length === 0) return { rows: [], total: 0 };
-        base = base.where(
-          'seq',
-          'in',
-          db.selectFrom('workload_labels').select('workload_seq').where('org_id', '=', org).where('label_id', 'in', [...anyOf]),
-        );
+      const lists = q.labelIds ?? [];
+      // An empty OR matches nothing (and `IN ()` is not SQL).
+      if (lists.some((anyOf) => anyOf.length === 0)) return { rows: [], total: 0 };
+      const carrying = lists.map((anyOf) => db.selectFrom('workload_labels').select('workload_seq').where('org_id', '=', org).where('label_id', 'in', [...anyOf]));
+      const [first, ...rest] = carrying;
+      if (first !== undefined) {
+        // One IN over the INTERSECT of the lists, not one IN per list: with two, SQLite may
+        // plan a nested loop over both value lists (quadratic in the matching workloads).
+        base = base.where('seq', 'in', rest.reduce((acc, next) => acc.intersect(next), first));
       }
       if (q.name !== undefined && q.name !== '') {
         const needle = q.name.toLowerCase();
