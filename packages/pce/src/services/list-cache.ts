@@ -9,6 +9,7 @@ export class ListCache {
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #max: number;
+  readonly #inflight = new Map<string, Promise<{ body: string; total: number }>>();
 
   constructor(ttlMs: number, now: () => number, max = 256) {
     this.#ttlMs = ttlMs;
@@ -31,6 +32,27 @@ export class ListCache {
     if (gen !== this.generation(org)) return; // a write happened meanwhile
     if (this.#entries.size >= this.#max) this.#entries.clear();
     this.#entries.set(`${org} ${key}`, { body, total, at: this.#now(), gen });
+  }
+
+  /**
+   * The cached answer, or one computation shared by every concurrent caller of the same
+   * key (so an expiry under load renders once, not once per waiting request).
+   */
+  async getOrCompute(org: number, key: string, compute: () => Promise<{ body: string; total: number }>): Promise<{ body: string; total: number }> {
+    const hit = this.get(org, key);
+    if (hit) return hit;
+    const k = `${org} ${key} ${this.generation(org)}`;
+    const running = this.#inflight.get(k);
+    if (running) return running;
+    const gen = this.generation(org);
+    const p = compute()
+      .then((r) => {
+        this.set(org, key, gen, r.body, r.total);
+        return r;
+      })
+      .finally(() => this.#inflight.delete(k));
+    this.#inflight.set(k, p);
+    return p;
   }
 
   invalidate(org: number): void {

@@ -1,0 +1,46 @@
+/** The rendered workload lists are cached: every write that changes them must show at once. */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { arr, hrefOf, label, startTestPce, type TestPce } from './support/api-harness.ts';
+
+let t: TestPce;
+
+before(async () => {
+  t = await startTestPce();
+});
+after(async () => t.close());
+
+async function list(): Promise<{ total: string | null; items: Record<string, unknown>[] }> {
+  const r = await t.api('get', '/orgs/1/workloads?max_results=50');
+  assert.equal(r.status, 200);
+  return { total: r.headers.get('x-total-count'), items: arr(r) as Record<string, unknown>[] };
+}
+
+describe('workload list cache', () => {
+  it('create, relabel, label rename and delete are visible to the next list', async () => {
+    assert.equal((await list()).total, '0');
+    const web = await label(t, 'role', 'web');
+    const wl = hrefOf(await t.api('post', '/orgs/1/workloads', { hostname: 'c1', labels: [{ href: web }] }));
+    let l = await list();
+    assert.equal(l.total, '1');
+    assert.deepEqual((l.items[0]?.['labels'] as { value: string }[]).map((x) => x.value), ['web']);
+
+    assert.equal((await t.api('put', `/api/v2${web}`, { value: 'frontend' })).status, 204);
+    l = await list();
+    assert.deepEqual((l.items[0]?.['labels'] as { value: string }[]).map((x) => x.value), ['frontend']);
+
+    assert.equal((await t.api('put', `/api/v2${wl}`, { labels: [], enforcement_mode: 'full' })).status, 204);
+    l = await list();
+    assert.deepEqual(l.items[0]?.['labels'], []);
+    assert.equal(l.items[0]?.['enforcement_mode'], 'full');
+
+    assert.equal((await t.api('delete', `/api/v2${wl}`)).status, 204);
+    assert.equal((await list()).total, '0');
+  });
+
+  it('concurrent requests of one list all get the same, correct answer', async () => {
+    for (let i = 0; i < 5; i++) await t.api('post', '/orgs/1/workloads', { hostname: `burst-${i}` });
+    const answers = await Promise.all(Array.from({ length: 20 }, () => list()));
+    for (const a of answers) assert.equal(a.total, '5');
+  });
+});
