@@ -11,85 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { isPalisadeError } from '@palisade/core/errors.ts';
 import { openStore, parseDbSpec } from '../src/store/open-store.ts';
-import { openPostgresStore } from '../src/store/postgres/postgres-store.ts';
-import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import type { DraftRow, LabelRow, RevisionRow, Store, StoreTx, WorkloadRow } from '../src/store/store.ts';
-import { startPostgres, type TestPostgres } from '../../../test/support/postgres.ts';
-
-interface Backend {
-  readonly name: 'sqlite' | 'postgres';
-  setup(): Promise<void>;
-  /** A store on a fresh database; `again` opens one more store on the same database. */
-  fresh(): Promise<{ store: Store; again: () => Promise<Store> }>;
-  /** The `--db` spec of a fresh database that nothing has opened yet. */
-  unopened(): Promise<string>;
-  teardown(): Promise<void>;
-}
-
-function sqliteBackend(): Backend {
-  let dir = '';
-  let n = 0;
-  return {
-    name: 'sqlite',
-    setup: async () => void (dir = mkdtempSync(join(tmpdir(), 'palisade-store-'))),
-    async fresh() {
-      const path = join(dir, `db-${++n}.sqlite`);
-      return { store: await openSqliteStore(path), again: () => openSqliteStore(path) };
-    },
-    unopened: async () => `sqlite:${join(dir, `db-${++n}.sqlite`)}`,
-    teardown: async () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
-
-function postgresBackend(): Backend {
-  let pg: TestPostgres | undefined;
-  const server = (): TestPostgres => {
-    if (pg === undefined) throw new Error('PostgreSQL did not start');
-    return pg;
-  };
-  return {
-    name: 'postgres',
-    setup: async () => void (pg = await startPostgres()),
-    async fresh() {
-      const url = await server().createDatabase();
-      return { store: await openPostgresStore(url, { poolSize: 8 }), again: () => openPostgresStore(url, { poolSize: 2 }) };
-    },
-    unopened: () => server().createDatabase(),
-    teardown: async () => pg?.stop(),
-  };
-}
+import type { Store, StoreTx } from '../src/store/store.ts';
+import { at, draft, ids, label, newOrg, postgresBackend, ref, rev, sqliteBackend, T0, workload } from './store-contract-support.ts';
 
 const OPEN_STORE = fileURLToPath(new URL('../src/store/open-store.ts', import.meta.url));
-const T0 = '2026-01-01T00:00:00.000Z';
-const at = (s: number): string => new Date(Date.parse(T0) + s * 1000).toISOString();
-
-async function newOrg(tx: StoreTx, name = 'acme'): Promise<number> {
-  return tx.insertOrg({ name, created_at: T0, psk: 'a'.repeat(64), psk_previous: null, psk_generation: 1, psk_rotation_started_at: null });
-}
-const label = (org: number, id: number, key: string, value: string): LabelRow => ({ org_id: org, id, key, value, created_at: T0, updated_at: T0 });
-function workload(org: number, id: string, w: { name?: string; hostname?: string; ven_id?: string }, labelIds: number[] = [], created = T0): WorkloadRow {
-  const data = JSON.stringify({ name: w.name ?? null, hostname: w.hostname ?? null, ven_id: w.ven_id ?? null, labels: labelIds });
-  return { org_id: org, id, data, label_ids: labelIds, created_at: created, updated_at: created };
-}
-const draft = (org: number, type: DraftRow['type'], id: string, data: unknown, change: DraftRow['change']): DraftRow => ({
-  org_id: org,
-  type,
-  id,
-  data: data === null ? null : JSON.stringify(data),
-  change,
-  updated_at: T0,
-  updated_by: null,
-});
-const rev = (org: number, type: RevisionRow['type'], id: string, since: number, data: unknown): RevisionRow => ({
-  org_id: org,
-  type,
-  id,
-  since_version: since,
-  until_version: null,
-  data: JSON.stringify(data),
-});
-const ids = (rows: readonly { id: string | number }[]): (string | number)[] => rows.map((r) => r.id);
-const ref = (href: string) => ({ href });
 
 for (const backend of [sqliteBackend(), postgresBackend()]) {
   describe(`Store contract: ${backend.name}`, () => {
@@ -177,6 +102,17 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
         }),
       );
       assert.equal(await read((t) => t.getLabel(org, 2)), undefined);
+    });
+
+    it('a read sees one snapshot: a commit during it shows in the next read', async () => {
+      const org = await tx((t) => newOrg(t));
+      const seen = await read(async (t) => {
+        const before = (await t.listLabels(org, {})).total;
+        await tx((w) => w.insertLabel(label(org, 1, 'role', 'web')));
+        return [before, (await t.listLabels(org, {})).total, (await t.getLabel(org, 1))?.id];
+      });
+      assert.deepEqual(seen, [0, 0, undefined]);
+      assert.equal((await read((t) => t.listLabels(org, {}))).total, 1);
     });
 
     it('users: global usernames, org-scoped lookups', async () => {
@@ -267,6 +203,7 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
         await t.insertWorkload(workload(org, 'w2', { hostname: 'db-1' }, [2, 3]));
       });
       assert.deepEqual(await read((t) => t.getWorkload(org, 'w1')), workload(org, 'w1', { name: 'web-1' }, [1, 3]));
+      await assert.rejects(tx((t) => t.insertWorkload(workload(org, 'w1', { name: 'again' }))), 'ids are unique in an org');
       assert.equal(await read((t) => t.countWorkloadsWithLabel(org, 3)), 2);
       const w1 = { ...workload(org, 'w1', { name: 'web-1b' }, [2]), updated_at: at(9) };
       await tx((t) => t.updateWorkload(w1));

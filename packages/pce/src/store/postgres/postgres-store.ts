@@ -46,11 +46,13 @@ export function redactUrl(url: string): string {
 
 /** Statements with more bound values are one-offs (multi-row inserts): not worth a server-side plan. */
 const MAX_PREPARED_PARAMS = 64;
+/** Distinct texts get names up to this many (IN lists of varying length make new texts). */
+const MAX_PREPARED_TEXTS = 2000;
 const statementNames = new Map<string, string>();
 
-function statementName(text: string): string {
+function statementName(text: string): string | undefined {
   let name = statementNames.get(text);
-  if (name === undefined) {
+  if (name === undefined && statementNames.size < MAX_PREPARED_TEXTS) {
     name = `palisade_${statementNames.size}`;
     statementNames.set(text, name);
   }
@@ -59,7 +61,7 @@ function statementName(text: string): string {
 
 /**
  * The pool as Kysely sees it, with every parameterized statement sent as a named prepared
- * statement: each connection parses and plans it once, which halves the cost of the
+ * statement: each connection parses and plans it once, which cuts the cost of the
  * one-row statements a request runs many of (the SQL texts are a small fixed set).
  */
 function preparingPool(pool: pg.Pool): PostgresPool {
@@ -72,7 +74,8 @@ function preparingPool(pool: pg.Pool): PostgresPool {
         const query = (text: unknown, values: readonly unknown[] = []): unknown => {
           // A cursor (Kysely's `cursor` option, unused here) passes through untouched.
           if (typeof text !== 'string') return client.query(text as pg.Submittable);
-          const config = values.length > 0 && values.length <= MAX_PREPARED_PARAMS ? { name: statementName(text), text, values: [...values] } : { text, values: [...values] };
+          const name = values.length > 0 && values.length <= MAX_PREPARED_PARAMS ? statementName(text) : undefined;
+          const config = name === undefined ? { text, values: [...values] } : { name, text, values: [...values] };
           return client.query(config);
         };
         // pg's result type is wider than Kysely's (command: string); the values are the same.
