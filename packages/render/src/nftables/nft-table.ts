@@ -1,0 +1,140 @@
+/**
+ * A plan → the table Palisade owns, as data (sets with their elements, chains as rule lines).
+ * `nftables-renderer.ts` writes it out whole; `nftables-set-delta.ts` compares two of them.
+ * Rules grow with plan entries (× 2 families × a few service groups), never with peers:
+ * peers live in named interval sets.
+ */
+import { invalid, parseCidr } from '@palisade/core';
+import type { EnforcementMode, Family } from '@palisade/core';
+import type { AllowEntry, DenyEntry, WorkloadPlan } from '@palisade/core/compute/index.ts';
+import { logStatement } from './log-prefixes.ts';
+import type { LogDirection } from './log-prefixes.ts';
+import { setElements } from './nft-elements.ts';
+import { nftComment, nftSetName, nftSetStem, nftTableName } from './nft-names.ts';
+import { serviceMatches } from './nft-services.ts';
+
+export interface NftRenderContext {
+  /** Where the VEN reaches its PCE: always allowed out, whatever the plan says. */
+  readonly pce: { readonly addresses: readonly string[]; readonly port: number };
+  /** The one table Palisade owns (family `inet`); default `palisade`. */
+  readonly table?: string;
+}
+
+export interface NftSet {
+  readonly name: string;
+  readonly family: Family;
+  readonly elements: readonly string[];
+}
+
+/** A commented group of rule lines, so the rendered chain reads in sections. */
+export interface NftRuleSection {
+  readonly title: string;
+  readonly rules: readonly string[];
+}
+
+export interface NftChain {
+  readonly name: 'input' | 'output';
+  readonly hook: 'input' | 'output';
+  readonly policy: 'accept' | 'drop';
+  readonly sections: readonly NftRuleSection[];
+}
+
+export interface NftTable {
+  readonly name: string;
+  readonly sets: readonly NftSet[];
+  readonly chains: readonly NftChain[];
+}
+
+const DHCP = ['meta nfproto ipv4 udp sport { 67, 68 } udp dport { 67, 68 } accept', 'meta nfproto ipv6 udp sport { 546, 547 } udp dport { 546, 547 } accept'];
+// Before `ct state invalid drop`: conntrack does not track neighbour discovery, and nft calls an untracked-by-refusal packet invalid.
+const NEIGHBOUR_DISCOVERY = 'icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept';
+
+function anonymous(items: readonly string[]): string {
+  return items.length === 1 ? (items[0] ?? '') : `{ ${items.join(', ')} }`;
+}
+
+function pceRules(ctx: NftRenderContext): string[] {
+  const { addresses, port } = ctx.pce;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid('invalid_pce_port', `PCE port ${String(port)} is not an integer from 1 to 65535.`, 'pce.port');
+  if (addresses.length === 0) throw invalid('pce_addresses_required', 'The PCE has no address: rendering a firewall now would cut the VEN off from it. Give at least one PCE IP address.', 'pce.addresses');
+  const byFamily: Record<Family, string[]> = { 4: [], 6: [] };
+  for (const [i, a] of addresses.entries()) {
+    const r = parseCidr(a);
+    if (!r) throw invalid('invalid_pce_address', `PCE address ${JSON.stringify(a)} is not an IP address or CIDR (names are resolved by the VEN, not here).`, `pce.addresses[${i}]`);
+    byFamily[r.family].push(a);
+  }
+  const out: string[] = [];
+  if (byFamily[4].length > 0) out.push(`ip daddr ${anonymous(byFamily[4])} tcp dport ${port} accept`);
+  if (byFamily[6].length > 0) out.push(`ip6 daddr ${anonymous(byFamily[6])} tcp dport ${port} accept`);
+  return out;
+}
+
+function alwaysRules(direction: LogDirection, mode: EnforcementMode, ctx: NftRenderContext): string[] {
+  return [
+    direction === 'in' ? 'iif "lo" accept' : 'oif "lo" accept',
+    'ct state established,related accept',
+    ...(direction === 'out' ? pceRules(ctx) : []),
+    ...DHCP,
+    NEIGHBOUR_DISCOVERY,
+    ...(mode === 'full' ? ['ct state invalid drop'] : []),
+  ];
+}
+
+type Verdict = (entry: AllowEntry | DenyEntry) => string;
+
+function entryRules(entries: readonly (AllowEntry | DenyEntry)[], direction: LogDirection, field: string, known: ReadonlySet<string>, verdict: Verdict): string[] {
+  const out: string[] = [];
+  for (const [i, entry] of entries.entries()) {
+    const where = `${field}[${i}]`;
+    if (!known.has(entry.peers)) throw invalid('unknown_address_set', `${where}: peers ${JSON.stringify(entry.peers)} is not one of the plan's address sets.`, where);
+    for (const family of [4, 6] as const) {
+      const peer = `${family === 4 ? 'ip' : 'ip6'} ${direction === 'in' ? 'saddr' : 'daddr'} @${nftSetName(entry.peers, family)}`;
+      for (const service of serviceMatches(entry.services, family, `${where}.services`)) {
+        out.push([peer, service, verdict(entry), nftComment(entry.rule)].filter((p) => p !== '').join(' '));
+      }
+    }
+  }
+  return out;
+}
+
+function chain(plan: WorkloadPlan, direction: LogDirection, ctx: NftRenderContext, known: ReadonlySet<string>): NftChain {
+  const mode = plan.enforcement_mode;
+  const full = mode === 'full';
+  const denies = direction === 'in' ? plan.deny_inbound : plan.deny_outbound;
+  const allows = direction === 'in' ? plan.inbound : plan.outbound;
+  const field = direction === 'in' ? 'inbound' : 'outbound';
+  // SecureConnect entries pass only as IPsec: a missing SA is a drop, never plaintext (DESIGN §7).
+  const ipsec = direction === 'in' ? 'meta secpath exists ' : 'rt ipsec exists ';
+  const denyVerdict = mode === 'visibility_only' ? `counter ${logStatement('pdeny', direction)} accept` : `counter ${logStatement('deny', direction)} drop`;
+  const allowVerdict: Verdict = (e) => `${'sec_connect' in e && e.sec_connect ? ipsec : ''}counter accept`;
+  const tail = full ? `counter limit rate 10/second ${logStatement('drop', direction)}` : `counter ${logStatement('pblk', direction)} accept`;
+  const sections: NftRuleSection[] = [
+    { title: 'always: loopback, established, PCE, DHCP, neighbour discovery', rules: alwaysRules(direction, mode, ctx) },
+    { title: mode === 'visibility_only' ? 'deny rules: logged as potentially blocked, not enforced' : 'deny rules', rules: entryRules(denies, direction, `deny_${field}`, known, () => denyVerdict) },
+    { title: 'allow rules', rules: entryRules(allows, direction, field, known, allowVerdict) },
+    { title: full ? 'default deny' : 'what full enforcement would block', rules: [tail] },
+  ];
+  return { name: direction === 'in' ? 'input' : 'output', hook: direction === 'in' ? 'input' : 'output', policy: full ? 'drop' : 'accept', sections };
+}
+
+/** The table for a plan, or null in `idle` (the VEN installs nothing). */
+export function buildNftTable(plan: WorkloadPlan, ctx: NftRenderContext): NftTable | null {
+  const name = nftTableName(ctx.table);
+  if (plan.enforcement_mode === 'idle') return null;
+  const sets: NftSet[] = [];
+  const known = new Set<string>();
+  const stems = new Map<string, string>();
+  for (const [i, s] of plan.address_sets.entries()) {
+    const where = `address_sets[${i}]`;
+    if (known.has(s.name)) throw invalid('duplicate_address_set', `${where}: the plan names set ${JSON.stringify(s.name)} twice.`, where);
+    const stem = nftSetStem(s.name);
+    const other = stems.get(stem);
+    if (other !== undefined) throw invalid('address_set_name_clash', `${where}: sets ${JSON.stringify(other)} and ${JSON.stringify(s.name)} map to one nft name.`, where);
+    known.add(s.name);
+    stems.set(stem, s.name);
+    sets.push({ name: nftSetName(s.name, 4), family: 4, elements: setElements(s.ipv4, 4, `${where}.ipv4`) });
+    sets.push({ name: nftSetName(s.name, 6), family: 6, elements: setElements(s.ipv6, 6, `${where}.ipv6`) });
+  }
+  sets.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { name, sets, chains: [chain(plan, 'in', ctx, known), chain(plan, 'out', ctx, known)] };
+}

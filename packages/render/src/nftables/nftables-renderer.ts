@@ -1,0 +1,59 @@
+/**
+ * WorkloadPlan → one `nft -f` script that atomically replaces the table Palisade owns and
+ * touches nothing else (DESIGN §7, LAB.md: `table` / `delete table` / `table { … }` in one
+ * file is one transaction; nft 1.0.6 wants one statement per line). Returns text, runs nothing.
+ */
+import type { WorkloadPlan } from '@palisade/core/compute/index.ts';
+import { nftTableName } from './nft-names.ts';
+import { buildNftTable } from './nft-table.ts';
+import type { NftRenderContext, NftSet, NftTable } from './nft-table.ts';
+
+export type { NftRenderContext } from './nft-table.ts';
+
+/** Lines of `{ a, b }` written one element per line, so a golden diff shows membership changes line by line. */
+export function elementBlock(elements: readonly string[], indent: string): string[] {
+  return elements.map((e, i) => `${indent}${e}${i < elements.length - 1 ? ',' : ''}`);
+}
+
+function setLines(set: NftSet, withElements: boolean): string[] {
+  const lines = [`\tset ${set.name} {`, `\t\ttype ${set.family === 4 ? 'ipv4_addr' : 'ipv6_addr'}`, '\t\tflags interval'];
+  if (withElements && set.elements.length > 0) lines.push('\t\telements = {', ...elementBlock(set.elements, '\t\t\t'), '\t\t}');
+  lines.push('\t}');
+  return lines;
+}
+
+/**
+ * The `table … { … }` block. Without elements it is the table's skeleton: two plans whose
+ * skeletons are equal differ only in set membership (what a set delta can carry).
+ */
+export function tableBlock(table: NftTable, withElements: boolean): string[] {
+  const lines = [`table inet ${table.name} {`];
+  for (const set of table.sets) lines.push(...setLines(set, withElements));
+  for (const chain of table.chains) {
+    lines.push(`\tchain ${chain.name} {`, `\t\ttype filter hook ${chain.hook} priority filter; policy ${chain.policy};`);
+    for (const section of chain.sections) {
+      if (section.rules.length === 0) continue;
+      lines.push(`\t\t# ${section.title}`, ...section.rules.map((r) => `\t\t${r}`));
+    }
+    lines.push('\t}');
+  }
+  lines.push('}');
+  return lines;
+}
+
+/** Only hex digits of the hash reach the comment line. */
+function header(plan: WorkloadPlan, what: string): string {
+  return `# Palisade plan ${plan.hash.replace(/[^0-9A-Za-z]/g, '')} (${plan.enforcement_mode}): ${what}. Rendered by @palisade/render; do not edit.`;
+}
+
+/**
+ * The whole script for `nft -f`. In `idle` it only removes the table: the VEN installs
+ * nothing. The `table` line before `delete table` makes the delete succeed on a first apply.
+ */
+export function renderNftables(plan: WorkloadPlan, ctx: NftRenderContext): string {
+  const table = buildNftTable(plan, ctx);
+  const name = nftTableName(ctx.table);
+  const lines = [header(plan, table ? `replaces table inet ${name}` : `removes table inet ${name}, installs nothing`), `table inet ${name}`, `delete table inet ${name}`];
+  if (table) lines.push(...tableBlock(table, true));
+  return `${lines.join('\n')}\n`;
+}
