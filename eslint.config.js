@@ -1,5 +1,6 @@
 // Layers may import only downward; this file is where that is enforced (STYLE §12).
 //   core  ← pure: no node: built-ins, no other package
+//   render ← core only, pure (renderers return text)
 //   pce   ← core
 //   cli   ← core, pce (nothing imports cli)
 import tseslint from 'typescript-eslint';
@@ -31,6 +32,21 @@ export default tseslint.config(
         },
       ],
       'no-restricted-globals': ['error', { name: 'process', message: 'core is pure' }, { name: 'Date', message: 'core is pure: take the clock as a parameter' }],
+    },
+  },
+  {
+    files: ['packages/render/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: nodeBuiltins, message: 'render is pure: renderers return text and run nothing (STYLE §2).' },
+            { group: ['@palisade/pce', '@palisade/pce/*', '@palisade/cli', '@palisade/cli/*', '@palisade/ven', '@palisade/ven/*', '../../*'], message: 'render may import @palisade/core only.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', { name: 'process', message: 'render is pure' }, { name: 'Date', message: 'render is pure: take the clock as a parameter' }],
     },
   },
   {
