@@ -20,6 +20,7 @@ import { systemEnv, type PceEnv } from './env.ts';
 import { writeFileAtomic } from './files.ts';
 import { Metrics } from './metrics.ts';
 import { ListCache } from './services/list-cache.ts';
+import { ComputeService } from './compute/compute-service.ts';
 import type { Pce } from './pce.ts';
 import { createOrg, type NewApiKey } from './services/orgs.ts';
 import { openStore } from './store/open-store.ts';
@@ -85,6 +86,7 @@ export async function startPce(opts: PceOptions): Promise<RunningPce> {
       registry: new RouteRegistry(),
       metrics: new Metrics(),
       workloadLists: new ListCache(2_000, () => env.now().getTime()),
+      compute: new ComputeService(store),
     };
     registerRoutes(pce);
     const listener = getRequestListener(buildApp(pce).fetch);

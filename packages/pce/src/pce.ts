@@ -6,6 +6,7 @@ import type { PceEnv } from './env.ts';
 import type { Metrics } from './metrics.ts';
 import type { Store } from './store/store.ts';
 import type { ListCache } from './services/list-cache.ts';
+import type { ComputeService } from './compute/compute-service.ts';
 
 export interface Pce {
   readonly version: string;
@@ -17,4 +18,6 @@ export interface Pce {
   readonly metrics: Metrics;
   /** Rendered workload lists; invalidated by workload and label writes. */
   readonly workloadLists: ListCache;
+  /** Per-org policy engines: plans, policy check, what a change affects. */
+  readonly compute: ComputeService;
 }

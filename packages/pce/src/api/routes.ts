@@ -1,4 +1,5 @@
 import type { Pce } from '../pce.ts';
+import { computeRoutes } from './compute-routes.ts';
 import { labelRoutes } from './label-routes.ts';
 import { orgRoutes } from './org-routes.ts';
 import { policyObjectRoutes } from './policy-object-routes.ts';
@@ -11,6 +12,7 @@ export function registerRoutes(pce: Pce): void {
   const r = pce.registry;
   secPolicyRoutes(r, pce);
   labelRoutes(r, pce);
+  computeRoutes(r, pce);
   workloadRoutes(r, pce);
   policyObjectRoutes(r, pce);
   ruleSetRoutes(r, pce);

@@ -96,6 +96,9 @@ export interface ProvisionResult {
 }
 
 export async function provision(pce: Pce, p: Principal, input: { update_description: string; change_subset?: ChangeSubset | undefined }): Promise<ProvisionResult> {
+  // Build the org's engine before the write transaction (SQLite has one connection).
+  await pce.compute.engine(p.org);
+  let applied: { commit: () => void; abort: () => void } | undefined;
   const result = await pce.store.transaction(async (tx) => {
     await tx.lockOrg(p.org);
     const rows = await selectPending(tx, p.org, input.change_subset);
@@ -118,13 +121,20 @@ export async function provision(pce: Pce, p: Principal, input: { update_descript
       if (r.data === null) await tx.deleteDraftRow(p.org, r.type, r.id);
       else await tx.putDraft({ ...r, change: null });
     }
-    const workloadsAffected = (await tx.listWorkloads(p.org, { limit: 0 })).total;
+    const computed = await pce.compute.applyProvision(tx, p.org, version);
+    applied = computed;
+    // As Illumio reports it: the workloads whose computed policy changed.
+    const workloadsAffected = computed.change.changed.length;
     const changes = rows.map((r) => ({ type: r.type, id: r.id, change: r.change }));
     await tx.insertVersion({ org_id: p.org, version, commit_message: input.update_description, created_at: now, created_by: p.keyId, workloads_affected: workloadsAffected, changes: JSON.stringify(changes) });
     const warnings = warningsOf(diags).map((d) => ({ token: d.token, message: d.message }));
     await recordEvent(tx, pce.env, p.org, p, 'sec_policy.create', [{ resource: { type: 'sec_policy', href: `/orgs/${p.org}/sec_policy/${version}`, name: input.update_description }, change_type: 'create', after: { version, changes } }], { notifications: warnings });
     return { href: `/orgs/${p.org}/sec_policy/${version}`, version, commit_message: input.update_description, workloads_affected: workloadsAffected, warnings };
+  }).catch((err: unknown) => {
+    applied?.abort();
+    throw err;
   });
+  applied?.commit();
   pce.metrics.provisions.inc();
   return result;
 }

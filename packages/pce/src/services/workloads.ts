@@ -68,12 +68,16 @@ export async function renderWorkloads(tx: StoreTx, org: number, rows: readonly W
 }
 
 /** A transaction that changes workloads; cached workload lists are dropped once it ends. */
-export async function writeWorkloads<T>(pce: Pce, org: number, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+export async function writeWorkloads<T>(pce: Pce, org: number, fn: (tx: StoreTx) => Promise<T>, workloadId?: (result: T) => string): Promise<T> {
+  let result: T;
   try {
-    return await pce.store.transaction(fn);
+    result = await pce.store.transaction(fn);
   } finally {
     pce.workloadLists.invalidate(org);
   }
+  // Recompute the plans this workload change can affect (after commit: the engine reads the store).
+  if (workloadId) await pce.compute.workloadChanged(org, workloadId(result));
+  return result;
 }
 
 function summary(w: { name: string | null; hostname: string | null }): string {
@@ -104,7 +108,7 @@ export async function createWorkload(pce: Pce, p: Principal, input: WorkloadCrea
     const [out] = await renderWorkloads(tx, p.org, [row]);
     await recordEvent(tx, pce.env, p.org, p, 'workload.create', [{ resource: { type: 'workload', href: orgHref(p.org, 'workloads', id), name: summary(w) }, change_type: 'create', after: out }]);
     return out;
-  });
+  }, (out) => String((out as { href: string }).href).split('/').pop() ?? '');
 }
 
 export function workloadIdOf(raw: string): string {
@@ -134,7 +138,7 @@ export async function updateWorkload(pce: Pce, p: Principal, id: string, input: 
     await recordEvent(tx, pce.env, p.org, p, 'workload.update', [
       { resource: { type: 'workload', href: orgHref(p.org, 'workloads', id), name: summary(after) }, change_type: 'update', before: { ...input, labels: undefined, old_labels: row.label_ids }, after: { ...input, labels } },
     ]);
-  });
+  }, () => id);
 }
 
 export async function deleteWorkload(pce: Pce, p: Principal, id: string): Promise<void> {
@@ -151,7 +155,7 @@ export async function deleteWorkload(pce: Pce, p: Principal, id: string): Promis
     if (w.ven_id !== null) throw invalid('workload_managed', `workload ${summary(w)} is managed by a VEN; unpair the VEN instead of deleting the workload`);
     await tx.deleteWorkload(p.org, id);
     await recordEvent(tx, pce.env, p.org, p, 'workload.delete', [{ resource: { type: 'workload', href, name: summary(w) }, change_type: 'delete' }]);
-  });
+  }, () => id);
 }
 
 /** Illumio's list filters: `labels=[["/orgs/1/labels/1","…"],[…]]`, `name`, `hostname`, `managed`. */
