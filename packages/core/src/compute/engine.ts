@@ -22,13 +22,14 @@ import type { Diagnostic } from '../diagnostics.ts';
 import { policyHref } from '../href.ts';
 import { checkSecureConnectActors } from '../policy/secure-connect-check.ts';
 import { type ParsedAddress } from './address-ranges.ts';
+import { fnv64 } from './hash.ts';
 import { PlanBuilder, type PlanContext } from './plan-builder.ts';
 import { PolicyContext } from './policy-context.ts';
 import { Resolution, Unit, type RuleState, type Side } from './resolution.ts';
 import { compilePolicy, type CompiledRule, type UnitSpec } from './rule-compiler.ts';
-import { sideMatches } from './side-expression.ts';
 import type { ChangeResult, ComputeWorkload, LabelKeyRef, PolicySnapshot, SecureConnectAuth, WorkloadPlan } from './types.ts';
 import { WorkloadRecord } from './workload-record.ts';
+import { LabelInterner } from './match-program.ts';
 import { LabelMembers, ResolutionIndex } from './resolution-index.ts';
 
 export interface EngineInput {
@@ -42,14 +43,19 @@ export class PolicyEngine {
   private labelKeys: Map<string, string>;
   private readonly recs: (WorkloadRecord | undefined)[] = [];
   private readonly byId = new Map<string, WorkloadRecord>();
-  private readonly addressIndex = new Map<string, number[]>();
+  /** IPv4 addresses as numbers, IPv6 as bigints (Map keys compare bigints by value). */
+  private readonly addressIndex = new Map<number | bigint, number[]>();
+  /** Live workload indexes in href order; `rec.hrefRank` is the position (peers are listed by href). */
+  private byHref: number[] = [];
+  private generation = 0;
+  private readonly interner = new LabelInterner();
   private units: Unit[] = [];
   private unitsByKey = new Map<string, Unit>();
   private rules: RuleState[] = [];
   private compiledRules = new Map<string, CompiledRule>();
   private resolutions = new Map<string, Resolution>();
   private index = new ResolutionIndex();
-  private planCtx: PlanContext;
+  private planCtx: PlanContext | undefined;
   private readonly builder = new PlanBuilder();
   private computed = false;
 
@@ -60,7 +66,6 @@ export class PolicyEngine {
       if (this.byId.has(w.id)) continue;
       this.insertRecord(w);
     }
-    this.planCtx = this.authContext();
   }
 
   /** Compute every plan (once; later calls return the current plans). */
@@ -94,7 +99,7 @@ export class PolicyEngine {
       const candidates = new Set<Resolution>([...this.index.always, ...this.index.forWorkload(w.id)]);
       for (const l of w.labels) for (const r of this.index.forLabel(l)) candidates.add(r);
       for (const r of candidates) {
-        if (sideMatches(r.expr, w.id, w.labels)) this.join(added, r, affected);
+        if (r.matches(added)) this.join(added, r, affected);
       }
       this.recheckNamedRules(w.id, affected);
       affected.add(added);
@@ -104,7 +109,9 @@ export class PolicyEngine {
     const oldD = rec.d;
     const before = [...rec.resolutions];
     this.unindexAddresses(rec);
-    rec.set(w);
+    if (old.href !== w.href) this.unplaceByHref(rec);
+    rec.set(w, this.interner);
+    if (old.href !== w.href) this.placeByHref(rec);
     this.indexAddresses(rec);
     const addrChanged = oldD.header.addresses.join(',') !== rec.d.header.addresses.join(',');
     const identityChanged =
@@ -116,7 +123,7 @@ export class PolicyEngine {
     for (const l of newLabels) if (!oldLabels.has(l)) for (const r of this.index.forLabel(l)) touched.add(r);
     for (const r of touched) {
       const was = r.has(rec.idx);
-      const now = sideMatches(r.expr, w.id, w.labels);
+      const now = r.matches(rec);
       if (was && !now) this.leave(rec, r, affected);
       else if (!was && now) this.join(rec, r, affected);
     }
@@ -139,6 +146,7 @@ export class PolicyEngine {
       this.leave(rec, r, affected);
     }
     this.unindexAddresses(rec);
+    this.unplaceByHref(rec);
     this.byId.delete(id);
     this.recs[rec.idx] = undefined;
     this.recheckNamedRules(id, affected);
@@ -187,7 +195,9 @@ export class PolicyEngine {
   }
 
   /** @internal Workload indexes holding address `a`. */
-  workloadsAt = (a: ParsedAddress): readonly number[] => this.addressIndex.get(addrKey(a)) ?? [];
+  workloadsAt(a: ParsedAddress): readonly number[] {
+    return this.addressIndex.get(a.v) ?? [];
+  }
 
   /** @internal */
   recordAt(idx: number): WorkloadRecord | undefined {
@@ -207,37 +217,74 @@ export class PolicyEngine {
   private ensureComputed(): void {
     if (this.computed) return;
     this.computed = true;
+    this.sortByHref();
     this.applyPolicy(true);
   }
 
   private insertRecord(w: ComputeWorkload): WorkloadRecord {
-    const rec = new WorkloadRecord(this.recs.length, w);
+    const rec = new WorkloadRecord(this.recs.length, w, this.interner);
     this.recs.push(rec);
     this.byId.set(w.id, rec);
     this.indexAddresses(rec);
+    if (this.computed) this.placeByHref(rec);
     return rec;
   }
 
   private indexAddresses(rec: WorkloadRecord): void {
-    for (const v of rec.d.v4) pushTo(this.addressIndex, `4:${v}`, rec.idx);
-    for (const v of rec.d.v6) pushTo(this.addressIndex, `6:${v}`, rec.idx);
+    for (const v of rec.d.v4) pushTo(this.addressIndex, v, rec.idx);
+    for (const v of rec.d.v6) pushTo(this.addressIndex, v, rec.idx);
   }
 
   private unindexAddresses(rec: WorkloadRecord): void {
-    const drop = (k: string): void => {
+    for (const k of [...rec.d.v4, ...rec.d.v6]) {
       const list = this.addressIndex.get(k);
-      if (!list) return;
+      if (!list) continue;
       const at = list.indexOf(rec.idx);
       if (at >= 0) list.splice(at, 1);
       if (list.length === 0) this.addressIndex.delete(k);
-    };
-    for (const v of rec.d.v4) drop(`4:${v}`);
-    for (const v of rec.d.v6) drop(`6:${v}`);
+    }
+  }
+
+  /** Sort every workload by href (the first compute). */
+  private sortByHref(): void {
+    const live = this.recs.flatMap((r) => (r ? [r] : []));
+    live.sort((a, b) => (a.w.href < b.w.href ? -1 : a.w.href > b.w.href ? 1 : a.idx - b.idx));
+    this.byHref = live.map((r) => r.idx);
+    live.forEach((r, i) => (r.hrefRank = i));
+  }
+
+  /** Insert one workload into href order: O(n) shifting, no sort. */
+  private placeByHref(rec: WorkloadRecord): void {
+    let lo = 0;
+    let hi = this.byHref.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const other = this.recs[this.byHref[mid] ?? -1];
+      if (other && (other.w.href < rec.w.href || (other.w.href === rec.w.href && other.idx < rec.idx))) lo = mid + 1;
+      else hi = mid;
+    }
+    this.byHref.splice(lo, 0, rec.idx);
+    this.renumberFrom(lo);
+  }
+
+  private unplaceByHref(rec: WorkloadRecord): void {
+    const at = rec.hrefRank;
+    if (this.byHref[at] !== rec.idx) return;
+    this.byHref.splice(at, 1);
+    this.renumberFrom(at);
+  }
+
+  private renumberFrom(at: number): void {
+    for (let i = at; i < this.byHref.length; i++) {
+      const r = this.recs[this.byHref[i] ?? -1];
+      if (r) r.hrefRank = i;
+    }
   }
 
   private join(rec: WorkloadRecord, r: Resolution, affected: Set<WorkloadRecord>): void {
     if (!r.add(rec.idx)) return;
     rec.resolutions.push(r);
+    rec.ranks = undefined;
     this.contentChanged(r, affected);
   }
 
@@ -245,6 +292,7 @@ export class PolicyEngine {
     if (!r.remove(rec.idx)) return;
     const at = rec.resolutions.indexOf(r);
     if (at >= 0) rec.resolutions.splice(at, 1);
+    rec.ranks = undefined;
     this.contentChanged(r, affected);
   }
 
@@ -304,6 +352,7 @@ export class PolicyEngine {
     const fs = this.snapshot.firewallSettings;
     const auth: SecureConnectAuth =
       fs.ike_authentication_type === 'certificate' ? Object.freeze({ method: 'certificate', ca_identity: fs.ike_ca_identity }) : Object.freeze({ method: 'psk' });
+    const authKey = auth.method === 'psk' ? 'psk' : `certificate:${auth.ca_identity ?? ''}`;
     const authDiagnostics: Diagnostic[] = [];
     if (fs.ike_authentication_type === 'certificate' && !fs.ike_ca_identity) {
       authDiagnostics.push(
@@ -316,7 +365,17 @@ export class PolicyEngine {
         }),
       );
     }
-    return { recs: this.recs, auth, authKey: auth.method === 'psk' ? 'psk' : `certificate:${auth.ca_identity ?? ''}`, authDiagnostics };
+    return {
+      recs: this.recs,
+      sidesByRank: this.planCtx?.sidesByRank ?? [],
+      resolutionsByName: this.planCtx?.resolutionsByName ?? [],
+      auth,
+      authKey,
+      authHash: fnv64(authKey),
+      byHrefRank: this.byHref,
+      generation: this.generation,
+      authDiagnostics,
+    };
   }
 
   /**
@@ -327,8 +386,8 @@ export class PolicyEngine {
   private applyPolicy(all: boolean): ChangeResult {
     const ctx = new PolicyContext(this.snapshot, this.labelKeys);
     const compiled = compilePolicy(ctx);
-    const oldAuthKey = this.planCtx.authKey;
-    this.planCtx = this.authContext();
+    const oldAuthKey = this.planCtx?.authKey;
+    const auth = this.authContext();
     const affected = new Set<WorkloadRecord>();
     const oldResolutions = this.resolutions;
     const resolutions = new Map<string, Resolution>();
@@ -338,7 +397,7 @@ export class PolicyEngine {
       if (r) return r;
       r = oldResolutions.get(spec.key);
       if (!r) {
-        r = new Resolution(spec);
+        r = new Resolution(spec, this.interner);
         fresh.push(r);
       }
       r.sides = [];
@@ -348,7 +407,7 @@ export class PolicyEngine {
     };
     const ruleStates = new Map<string, RuleState>();
     for (const c of compiled.rules) {
-      const rule: RuleState = { href: c.href, kind: c.kind, secConnect: c.secConnect, diagnostics: c.diagnostics, valid: true, units: [] };
+      const rule: RuleState = { href: c.href, kind: c.kind, secConnect: c.secConnect, diagnostics: c.diagnostics, valid: true, units: [], mark: 0 };
       ruleStates.set(c.href, rule);
     }
     this.compiledRules = new Map(compiled.rules.map((c) => [c.href, c]));
@@ -376,8 +435,8 @@ export class PolicyEngine {
       units.push(unit);
       unitsByKey.set(spec.key, unit);
     });
-    // Units that disappeared: their members lose entries.
-    for (const u of this.units) {
+    // Units that disappeared: their members lose entries. (A full compute rebuilds everything.)
+    for (const u of all ? [] : this.units) {
       if (unitsByKey.get(u.key) === u) continue;
       for (const m of u.provider.own.members) this.affect(m, affected);
       for (const m of u.consumer.own.members) this.affect(m, affected);
@@ -395,7 +454,7 @@ export class PolicyEngine {
     for (const r of resolutions.values()) this.index.addResolution(r);
     const labelMembers = fresh.length > 0 ? new LabelMembers(this.recs) : undefined;
     for (const r of fresh) {
-      for (const idx of labelMembers?.evaluate(r.expr, this.recs) ?? []) {
+      for (const idx of labelMembers?.evaluate(r.program, this.recs) ?? []) {
         const rec = this.recs[idx];
         if (!rec) continue;
         r.members.push(idx);
@@ -408,29 +467,67 @@ export class PolicyEngine {
       u.provider.peer.peerOf.push(u.provider);
       u.consumer.peer.peerOf.push(u.consumer);
     }
-    for (const u of added) {
+    for (const u of all ? [] : added) {
       for (const m of u.provider.own.members) this.affect(m, affected);
       for (const m of u.consumer.own.members) this.affect(m, affected);
     }
     this.units = units;
     this.unitsByKey = unitsByKey;
     this.resolutions = resolutions;
+    const sidesByRank: Side[] = [];
+    for (const u of units) {
+      sidesByRank[u.provider.rank] = u.provider;
+      sidesByRank[u.consumer.rank] = u.consumer;
+    }
+    const byName = [...resolutions.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    byName.forEach((r, i) => (r.nameRank = i));
+    this.planCtx = { ...auth, sidesByRank, resolutionsByName: byName };
+    if (all) this.fillRanks(units);
+    else for (const rec of this.recs) if (rec) rec.ranks = undefined; // unit ranks moved
     this.rules = [...ruleStates.values()];
     for (const rule of this.rules) {
       const c = this.compiledRules.get(rule.href);
       this.validate(rule, c);
       if (c) for (const id of c.namedWorkloads) this.index.addNamedRule(id, rule);
     }
-    if (all || oldAuthKey !== this.planCtx.authKey) for (const rec of this.recs) if (rec) affected.add(rec);
+    if (all || oldAuthKey !== auth.authKey) for (const rec of this.recs) if (rec) affected.add(rec);
     return this.rebuild(affected, []);
+  }
+
+  /**
+   * Every workload's sorted side ranks at once, in one flat buffer (compressed rows): units
+   * are visited in rank order, so each row fills already sorted. Far cheaper than gathering
+   * per workload through its resolutions, which chases pointers all over the heap.
+   */
+  private fillRanks(units: readonly Unit[]): void {
+    const n = this.recs.length;
+    const start = new Int32Array(n + 1);
+    for (const u of units) for (const m of u.provider.own.members) start[m + 1] = (start[m + 1] ?? 0) + 1;
+    for (const u of units) for (const m of u.consumer.own.members) start[m + 1] = (start[m + 1] ?? 0) + 1;
+    for (let i = 0; i < n; i++) start[i + 1] = (start[i + 1] ?? 0) + (start[i] ?? 0);
+    const buf = new Int32Array(start[n] ?? 0);
+    const pos = start.slice(0, n);
+    for (const u of units) {
+      for (const side of [u.provider, u.consumer]) {
+        for (const m of side.own.members) {
+          const at = pos[m] ?? 0;
+          buf[at] = side.rank;
+          pos[m] = at + 1;
+        }
+      }
+    }
+    for (const rec of this.recs) if (rec) rec.ranks = buf.subarray(start[rec.idx] ?? 0, start[rec.idx + 1] ?? 0);
   }
 
   private rebuild(affected: Set<WorkloadRecord>, removed: string[]): ChangeResult {
     const changed: string[] = [];
+    if (!this.planCtx) return { changed, removed, recomputed: 0 };
+    // A new generation: caches the builder keeps for one batch start afresh.
+    const ctx: PlanContext = { ...this.planCtx, byHrefRank: this.byHref, generation: ++this.generation };
     for (const rec of affected) {
       if (this.recs[rec.idx] !== rec) continue;
       const before = rec.plan?.hash;
-      rec.plan = this.builder.build(rec, this.planCtx);
+      rec.plan = this.builder.build(rec, ctx);
       if (rec.plan.hash !== before) changed.push(rec.w.id);
     }
     changed.sort();
@@ -438,11 +535,7 @@ export class PolicyEngine {
   }
 }
 
-function addrKey(a: ParsedAddress): string {
-  return `${a.family}:${a.v}`;
-}
-
-function pushTo(m: Map<string, number[]>, k: string, v: number): void {
+function pushTo<K>(m: Map<K, number[]>, k: K, v: number): void {
   const list = m.get(k);
   if (list) list.push(v);
   else m.set(k, [v]);

@@ -16,11 +16,22 @@ export function isWindows2008(w: OsView): boolean {
   return w.os_type === 'windows' && w.os_version.trim().startsWith('2008');
 }
 
+/** 0: Linux or Windows 2012+; 1: Windows 2008; 2: no IPsec at all (AIX, Solaris). */
+export type IkeClass = 0 | 1 | 2;
+
+export function ikeClass(w: OsView): IkeClass {
+  if (w.os_type !== 'linux' && w.os_type !== 'windows') return 2;
+  return isWindows2008(w) ? 1 : 0;
+}
+
+export function ikeVersionOf(a: IkeClass, b: IkeClass): IkeVersion | null {
+  if (a === 2 || b === 2) return null;
+  return a === 1 || b === 1 ? 'ikev1' : 'ikev2';
+}
+
 /** Null when either side runs an OS without SecureConnect (AIX, Solaris). */
 export function ikeVersion(a: OsView, b: OsView): IkeVersion | null {
-  const ok = (w: OsView): boolean => w.os_type === 'linux' || w.os_type === 'windows';
-  if (!ok(a) || !ok(b)) return null;
-  return isWindows2008(a) || isWindows2008(b) ? 'ikev1' : 'ikev2';
+  return ikeVersionOf(ikeClass(a), ikeClass(b));
 }
 
 /** DESIGN §4 item 5: idle, unmanaged, AIX and Solaris workloads get no SAs. */

@@ -5,7 +5,7 @@
  * filtering its smallest candidate list instead of scanning the whole inventory.
  */
 import type { Resolution, RuleState } from './resolution.ts';
-import { sideMatches, type SideExpr } from './side-expression.ts';
+import type { MatchProgram } from './match-program.ts';
 import type { WorkloadRecord } from './workload-record.ts';
 
 const NONE: readonly never[] = Object.freeze([]);
@@ -48,117 +48,165 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   else m.set(k, [v]);
 }
 
-/** Label → member workload indexes (ascending), built for one full evaluation pass. */
+/**
+ * For one full evaluation pass: every workload's interned labels in one flat matrix (a row
+ * per workload, -1 padded), and label → member workload indexes (ascending).
+ */
 export class LabelMembers {
-  private readonly byLabel = new Map<string, number[]>();
-  readonly live: number[] = [];
+  private readonly stride: number;
+  private readonly flat: Int32Array;
+  private readonly byLabel: Int32Array[] = [];
+  private readonly live: Int32Array;
   private readonly byId = new Map<string, number>();
+  private readonly seen: Int32Array;
+  private stamp = 0;
 
   constructor(recs: readonly (WorkloadRecord | undefined)[]) {
+    let stride = 1;
+    let maxLabel = -1;
+    const live: number[] = [];
     for (const rec of recs) {
       if (!rec) continue;
-      this.live.push(rec.idx);
+      live.push(rec.idx);
       this.byId.set(rec.w.id, rec.idx);
-      for (const l of rec.w.labels) push(this.byLabel, l, rec.idx);
+      stride = Math.max(stride, rec.labelInts.length);
+      for (const l of rec.labelInts) maxLabel = Math.max(maxLabel, l);
+    }
+    this.live = Int32Array.from(live);
+    this.stride = stride;
+    this.flat = new Int32Array(recs.length * stride).fill(-1);
+    this.seen = new Int32Array(recs.length);
+    const counts = new Int32Array(maxLabel + 1);
+    for (const rec of recs) {
+      if (!rec) continue;
+      const li = rec.labelInts;
+      this.flat.set(li, rec.idx * stride);
+      for (const l of li) counts[l] = (counts[l] ?? 0) + 1;
+    }
+    for (let l = 0; l <= maxLabel; l++) this.byLabel.push(new Int32Array(counts[l] ?? 0));
+    counts.fill(0);
+    for (const idx of live) {
+      const rec = recs[idx];
+      if (!rec) continue;
+      for (const l of rec.labelInts) {
+        const list = this.byLabel[l];
+        const at = counts[l] ?? 0;
+        if (list) list[at] = idx;
+        counts[l] = at + 1;
+      }
     }
   }
 
-  private sizeOf(labels: Iterable<string>): number {
+  private list(l: number): Int32Array | undefined {
+    return this.byLabel[l];
+  }
+
+  private sizeOf(ids: Int32Array): number {
     let n = 0;
-    for (const l of labels) n += this.byLabel.get(l)?.length ?? 0;
+    for (const l of ids) n += this.list(l)?.length ?? 0;
     return n;
   }
 
-  private listsOf(labels: Iterable<string>): number[][] {
-    const out: number[][] = [];
-    for (const l of labels) {
-      const list = this.byLabel.get(l);
-      if (list) out.push(list);
+  private listsOf(ids: Int32Array, out: Int32Array[]): void {
+    for (const l of ids) {
+      const list = this.list(l);
+      if (list && list.length > 0) out.push(list);
     }
-    return out;
   }
 
   /**
    * Candidate lists whose union contains every member: the cheaper of the scope's positive
    * tests and the expression's own terms; null means the whole inventory.
    */
-  private candidates(e: SideExpr): { lists: number[][]; size: number } | null {
-    let scope: { lists: number[][]; size: number } | null = null;
-    if (e.scope) {
+  private candidates(p: MatchProgram): Int32Array[] | null {
+    let scope: { lists: Int32Array[]; size: number } | null = null;
+    if (p.scope) {
       scope = { lists: [], size: 0 };
-      for (const clause of e.scope) {
-        let best: { lists: number[][]; size: number } | null = null;
+      for (const clause of p.scope) {
+        let best: Int32Array | undefined;
+        let bestSize = Infinity;
         for (const t of clause) {
           if (t.exclusion) continue;
-          const size = this.sizeOf(t.labels);
-          if (!best || size < best.size) best = { lists: this.listsOf(t.labels), size };
+          const size = this.sizeOf(t.ids);
+          if (size < bestSize) {
+            best = t.ids;
+            bestSize = size;
+          }
         }
         if (!best) {
           scope = null;
           break;
         }
-        scope.lists.push(...best.lists);
-        scope.size += best.size;
+        this.listsOf(best, scope.lists);
+        scope.size += bestSize;
       }
     }
-    let own: { lists: number[][]; size: number } | null = null;
-    if (!e.all) {
+    let own: { lists: Int32Array[]; size: number } | null = null;
+    if (!p.all) {
       own = { lists: [], size: 0 };
-      const ids: number[] = [];
-      for (const id of e.workloadIds) {
-        const i = this.byId.get(id);
-        if (i !== undefined) ids.push(i);
+      if (p.workloadIds.size > 0) {
+        const ids: number[] = [];
+        for (const id of p.workloadIds) {
+          const i = this.byId.get(id);
+          if (i !== undefined) ids.push(i);
+        }
+        own.lists.push(Int32Array.from(ids).sort());
+        own.size += ids.length;
       }
-      ids.sort((a, b) => a - b);
-      own.lists.push(ids);
-      own.size += ids.length;
-      if (e.labelTerms.length > 0) {
-        let best: { lists: number[][]; size: number } | null = null;
-        for (const t of e.labelTerms) {
-          const size = this.sizeOf(t);
-          if (!best || size < best.size) best = { lists: this.listsOf(t), size };
-        }
-        if (best) {
-          own.lists.push(...best.lists);
-          own.size += best.size;
+      let best: Int32Array | undefined;
+      let bestSize = Infinity;
+      for (const t of p.terms) {
+        const size = this.sizeOf(t);
+        if (size < bestSize) {
+          best = t;
+          bestSize = size;
         }
       }
-      for (const vs of e.vsBackends) {
-        let best: number[] = [];
-        let size = Infinity;
-        for (const l of vs) {
-          const list = this.byLabel.get(l) ?? [];
-          if (list.length < size) {
-            best = list;
-            size = list.length;
-          }
+      if (best) {
+        this.listsOf(best, own.lists);
+        own.size += bestSize;
+      }
+      for (const v of p.vsBackends) {
+        let smallest: Int32Array | undefined;
+        for (const l of v) {
+          const list = this.list(l) ?? new Int32Array(0);
+          if (!smallest || list.length < smallest.length) smallest = list;
         }
-        own.lists.push(best);
-        own.size += best.length;
+        if (smallest && smallest.length > 0) {
+          own.lists.push(smallest);
+          own.size += smallest.length;
+        }
       }
     }
-    if (scope && own) return scope.size <= own.size ? scope : own;
-    return scope ?? own;
+    if (scope && own) return scope.size <= own.size ? scope.lists : own.lists;
+    return scope?.lists ?? own?.lists ?? null;
   }
 
-  /** The members of `e`, sorted ascending. */
-  evaluate(e: SideExpr, recs: readonly (WorkloadRecord | undefined)[]): number[] {
-    if (!e.hasWorkloadTerm) return [];
-    const cand = this.candidates(e);
-    const lists = cand ? cand.lists : [this.live];
+  /** The members of a resolution's program, sorted ascending. */
+  evaluate(p: MatchProgram, recs: readonly (WorkloadRecord | undefined)[]): number[] {
+    if (!p.hasWorkloadTerm) return [];
+    const lists = this.candidates(p) ?? [this.live];
+    const stride = this.stride;
+    const flat = this.flat;
+    const named = p.workloadIds.size > 0;
     const out: number[] = [];
+    if (lists.length === 1) {
+      const list = lists[0] ?? new Int32Array(0);
+      for (let k = 0; k < list.length; k++) {
+        const i = list[k] ?? 0;
+        if (p.matches(named ? recs[i]?.w.id : undefined, flat, i * stride, stride)) out.push(i);
+      }
+      return out;
+    }
+    const stamp = ++this.stamp;
     for (const list of lists) {
-      for (const i of list) {
-        const rec = recs[i];
-        if (rec && sideMatches(e, rec.w.id, rec.w.labels)) out.push(i);
+      for (let k = 0; k < list.length; k++) {
+        const i = list[k] ?? 0;
+        if (this.seen[i] === stamp) continue;
+        this.seen[i] = stamp;
+        if (p.matches(named ? recs[i]?.w.id : undefined, flat, i * stride, stride)) out.push(i);
       }
     }
-    if (lists.length > 1) {
-      out.sort((a, b) => a - b);
-      let k = 0;
-      for (let i = 0; i < out.length; i++) if (i === 0 || out[i] !== out[k - 1]) out[k++] = out[i] ?? 0;
-      out.length = k;
-    }
-    return out;
+    return Array.from(Int32Array.from(out).sort());
   }
 }

@@ -8,7 +8,7 @@ import type { Diagnostic } from '../diagnostics.ts';
 import { formatV4Ranges, formatV6Ranges, mergeV4, mergeV6, rangesContain, type ParsedAddress } from './address-ranges.ts';
 import { Fnv64, fnv64, type Hash64 } from './hash.ts';
 import type { UnitSpec } from './rule-compiler.ts';
-import { servicesKey } from './service-specs.ts';
+import { MatchProgram, type LabelInterner } from './match-program.ts';
 import type { SideExpr } from './side-expression.ts';
 import type { AddressSet, AllowEntry, DenyEntry } from './types.ts';
 import type { WorkloadRecord } from './workload-record.ts';
@@ -24,6 +24,8 @@ export interface Side {
   readonly entry: AllowEntry | DenyEntry;
   readonly entryHash: Hash64;
   rank: number;
+  /** The plan builder's SecureConnect warnings for this side's members, valid for one rebuild. */
+  scCache?: { generation: number; capable: Diagnostic | null | undefined; incapable: Diagnostic | null | undefined };
 }
 
 export interface RuleState {
@@ -34,6 +36,8 @@ export interface RuleState {
   diagnostics: readonly Diagnostic[];
   valid: boolean;
   readonly units: Unit[];
+  /** Scratch stamp for the plan builder. */
+  mark: number;
 }
 
 /** One rule within one scope: two sides, each giving its members one entry. */
@@ -55,7 +59,7 @@ export class Unit {
         c.kind === 'allow'
           ? Object.freeze({ peers: peer.name, services: spec.services, rule: c.href, sec_connect: c.secConnect })
           : Object.freeze({ peers: peer.name, services: spec.services, rule: c.href });
-      const entryHash = new Fnv64().str(c.kind).str(role).str(peer.name).str(servicesKey(spec.services)).str(c.href).u32(c.secConnect ? 1 : 0).digest();
+      const entryHash = new Fnv64().str(c.kind).str(role).str(peer.name).str(spec.servicesKey).str(c.href).u32(c.secConnect ? 1 : 0).digest();
       return { unit: this, role, own, peer, entry, entryHash, rank: 0 };
     };
     this.provider = side('provider', provider, consumer);
@@ -73,14 +77,27 @@ export class Resolution {
   sides: Side[] = [];
   /** Sides that name this resolution's set as their peers. */
   peerOf: Side[] = [];
-  private set: AddressSet | undefined;
-  private hash: Hash64 | undefined;
+  /** The address set and its hash, once built (`ensureSet`); cleared when content changes. */
+  set: AddressSet | undefined;
+  setHash: Hash64 | undefined;
+  /** Position in the order of names (plans list their sets by name); set by the engine. */
+  nameRank = 0;
+  /** Scratch stamp for the plan builder (dedup without allocating a Set per plan). */
+  mark = 0;
 
-  constructor(expr: SideExpr) {
+  readonly program: MatchProgram;
+
+  constructor(expr: SideExpr, interner: LabelInterner) {
     this.key = expr.key;
     this.expr = expr;
+    this.program = new MatchProgram(expr, interner);
     // Named after the expression, not the members: membership changes keep the name.
     this.name = `ps_${fnv64(expr.key).hex}`;
+  }
+
+  /** The membership test of one workload. */
+  matches(rec: WorkloadRecord): boolean {
+    return this.program.matches(rec.w.id, rec.labelInts, 0, rec.labelInts.length);
   }
 
   has(idx: number): boolean {
@@ -107,7 +124,7 @@ export class Resolution {
   /** After a member's addresses change. */
   invalidate(): void {
     this.set = undefined;
-    this.hash = undefined;
+    this.setHash = undefined;
   }
 
   /** Whether `a` is in one of the set's static ranges (IP lists, virtual service addresses). */
@@ -115,8 +132,8 @@ export class Resolution {
     return a.family === 4 ? rangesContain(this.expr.static4, a.v) : rangesContain(this.expr.static6, a.v);
   }
 
-  addressSet(recs: readonly (WorkloadRecord | undefined)[]): { set: AddressSet; hash: Hash64 } {
-    if (this.set && this.hash) return { set: this.set, hash: this.hash };
+  ensureSet(recs: readonly (WorkloadRecord | undefined)[]): void {
+    if (this.set) return;
     let n4 = 0;
     for (const i of this.members) n4 += recs[i]?.d.v4.length ?? 0;
     const points4 = new Uint32Array(n4);
@@ -144,8 +161,7 @@ export class Resolution {
     for (const s of set.ipv6) h.str(s);
     for (const s of set.fqdns) h.str(s);
     this.set = set;
-    this.hash = h.digest();
-    return { set, hash: this.hash };
+    this.setHash = h.digest();
   }
 }
 

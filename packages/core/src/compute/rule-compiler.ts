@@ -42,6 +42,7 @@ export interface UnitSpec {
   readonly provider: SideExpr;
   readonly consumer: SideExpr;
   readonly services: readonly ServiceSpec[];
+  readonly servicesKey: string;
 }
 
 export function compareIds(a: string, b: string): number {
@@ -119,6 +120,7 @@ export function compilePolicy(ctx: PolicyContext): CompiledPolicy {
           provider: p.provider,
           consumer: p.consumer,
           services,
+          servicesKey: svcKey,
         });
       });
     };

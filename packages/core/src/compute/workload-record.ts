@@ -3,9 +3,10 @@
  * a member of, its current plan, and the SecureConnect peer entries other plans use for it.
  * Mutable engine state (see engine.ts); what leaves the engine is frozen.
  */
-import { formatV4, formatV6, parseAddress } from './address-ranges.ts';
+import { formatV6, parseAddress } from './address-ranges.ts';
 import { Fnv64, type Hash64 } from './hash.ts';
-import { ikeVersion, secureConnectCapable } from './ike-matrix.ts';
+import { ikeClass, ikeVersionOf, secureConnectCapable, type IkeClass } from './ike-matrix.ts';
+import type { LabelInterner } from './match-program.ts';
 import type { Resolution } from './resolution.ts';
 import type { ComputeWorkload, PlanWorkload, SecureConnectAuth, SecureConnectPeer, WorkloadPlan } from './types.ts';
 
@@ -21,23 +22,37 @@ export interface DerivedWorkload {
   /** Addresses that did not parse, for a diagnostic. */
   readonly badAddresses: readonly string[];
   readonly capable: boolean;
+  readonly ikeClass: IkeClass;
   readonly header: PlanWorkload;
   readonly headerHash: Hash64;
 }
 
 export function deriveWorkload(w: ComputeWorkload): DerivedWorkload {
-  const v4 = new Set<number>();
-  const v6 = new Map<string, bigint>();
-  const bad: string[] = [];
-  for (const a of w.addresses) {
-    const p = parseAddress(a.trim());
-    if (!p) bad.push(a);
-    else if (p.family === 4) v4.add(p.v);
-    else v6.set(p.v.toString(16), p.v);
+  // Hosts have one or two addresses: arrays and linear checks beat Sets here (100k calls).
+  const v4: number[] = [];
+  const v4s: string[] = [];
+  const v6: bigint[] = [];
+  let bad: string[] | undefined;
+  for (const raw of w.addresses) {
+    const a = raw.trim();
+    const p = parseAddress(a);
+    if (!p) (bad ??= []).push(raw);
+    else if (p.family === 4) {
+      if (!v4.includes(p.v)) {
+        v4.push(p.v);
+        v4s.push(a); // parseAddress accepts canonical dotted quads only
+      }
+    } else if (!v6.includes(p.v)) v6.push(p.v);
   }
-  const sorted4 = [...v4].sort((a, b) => a - b);
-  const sorted6 = [...v6.values()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const addresses = [...sorted4.map(formatV4), ...sorted6.map(formatV6)];
+  let addresses: string[];
+  if (v4.length <= 1 && v6.length === 0) addresses = v4s;
+  else {
+    const order = v4.map((v, i) => i).sort((a, b) => (v4[a] ?? 0) - (v4[b] ?? 0));
+    const s4 = order.map((i) => v4[i] ?? 0);
+    v4.splice(0, v4.length, ...s4);
+    v6.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    addresses = [...order.map((i) => v4s[i] ?? ''), ...v6.map(formatV6)];
+  }
   const header: PlanWorkload = Object.freeze({
     id: w.id,
     href: w.href,
@@ -48,36 +63,53 @@ export function deriveWorkload(w: ComputeWorkload): DerivedWorkload {
   });
   const h = new Fnv64().str(w.id).str(w.href).str(w.name).str(w.os_type).str(w.os_version);
   for (const a of addresses) h.str(a);
-  return { v4: sorted4, v6: sorted6, badAddresses: bad, capable: secureConnectCapable(w), header, headerHash: h.digest() };
+  return { v4, v6, badAddresses: bad ?? NO_STRINGS, capable: secureConnectCapable(w), ikeClass: ikeClass(w), header, headerHash: h.digest() };
 }
+
+const NO_STRINGS: readonly string[] = Object.freeze([]);
 
 export class WorkloadRecord {
   readonly idx: number;
   w: ComputeWorkload;
   d: DerivedWorkload;
+  /** Position in href order (peers are listed by href); kept by the engine. */
+  hrefRank = 0;
+  /** Interned label ids, sorted. */
+  labelInts: Int32Array;
+  /** Sorted ranks of the sides this workload is a member of; undefined when to be gathered again. */
+  ranks: Int32Array | undefined;
   /** Resolutions this workload is a member of (unordered). */
   readonly resolutions: Resolution[] = [];
   plan: WorkloadPlan | undefined;
   /** This workload as somebody's SecureConnect peer, per IKE version seen from the other side. */
-  private peers = new Map<string, HashedPeer>();
+  private peerV1: HashedPeer | undefined;
+  private peerV2: HashedPeer | undefined;
+  private peerNone: HashedPeer | undefined;
+  private peerAuth: Hash64 | undefined;
 
-  constructor(idx: number, w: ComputeWorkload) {
+  constructor(idx: number, w: ComputeWorkload, interner: LabelInterner) {
     this.idx = idx;
     this.w = w;
     this.d = deriveWorkload(w);
+    this.labelInts = interner.internAll(w.labels);
   }
 
-  set(w: ComputeWorkload): void {
+  set(w: ComputeWorkload, interner: LabelInterner): void {
     this.w = w;
     this.d = deriveWorkload(w);
-    this.peers = new Map();
+    this.labelInts = interner.internAll(w.labels);
+    this.peerAuth = undefined;
+    this.ranks = undefined;
   }
 
-  /** This workload as the SecureConnect peer of `other`. */
-  peerFor(other: WorkloadRecord, auth: SecureConnectAuth, authKey: string): HashedPeer {
-    const ike = ikeVersion(other.w, this.w);
-    const k = `${ike ?? 'none'}|${authKey}`;
-    const cached = this.peers.get(k);
+  /** This workload as the SecureConnect peer of a workload of IKE class `viewer`. */
+  peerFor(viewer: IkeClass, auth: SecureConnectAuth, authHash: Hash64): HashedPeer {
+    if (this.peerAuth !== authHash) {
+      this.peerV1 = this.peerV2 = this.peerNone = undefined;
+      this.peerAuth = authHash;
+    }
+    const ike = ikeVersionOf(viewer, this.d.ikeClass);
+    const cached = ike === 'ikev1' ? this.peerV1 : ike === 'ikev2' ? this.peerV2 : this.peerNone;
     if (cached) return cached;
     const peer: SecureConnectPeer = Object.freeze({
       workload: this.w.href,
@@ -87,10 +119,17 @@ export class WorkloadRecord {
       auth,
       capable: this.d.capable,
     });
-    const h = new Fnv64().str(peer.workload).str(peer.name).str(ike ?? '').str(authKey).u32(this.d.capable ? 1 : 0);
-    for (const a of peer.addresses) h.str(a);
-    const out = { peer, hash: h.digest() };
-    this.peers.set(k, out);
+    // The header hash covers href, name and addresses.
+    const hash = new Fnv64()
+      .hash(this.d.headerHash)
+      .str(ike ?? '')
+      .hash(authHash)
+      .u32(this.d.capable ? 1 : 0)
+      .digest();
+    const out = { peer, hash };
+    if (ike === 'ikev1') this.peerV1 = out;
+    else if (ike === 'ikev2') this.peerV2 = out;
+    else this.peerNone = out;
     return out;
   }
 }

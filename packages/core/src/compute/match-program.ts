@@ -1,0 +1,119 @@
+/**
+ * A side expression (side-expression.ts) compiled for speed: label ids interned to small
+ * integers, so the membership test of a workload reads a few ints from one flat array
+ * instead of chasing workload objects and hashing strings. Evaluating every rule against
+ * 100,000 workloads is millions of such tests; this is where memory latency, not
+ * arithmetic, sets the cost.
+ */
+import type { SideExpr } from './side-expression.ts';
+
+/** Label ids → 0, 1, 2, … for one engine. */
+export class LabelInterner {
+  private readonly ids = new Map<string, number>();
+
+  intern(id: string): number {
+    let n = this.ids.get(id);
+    if (n === undefined) {
+      n = this.ids.size;
+      this.ids.set(id, n);
+    }
+    return n;
+  }
+
+  internAll(labels: Iterable<string>): Int32Array {
+    const out: number[] = [];
+    for (const l of labels) out.push(this.intern(l));
+    return Int32Array.from(out).sort();
+  }
+}
+
+interface IntTest {
+  readonly ids: Int32Array;
+  readonly exclusion: boolean;
+}
+
+/** Whether labels[off … off+len) (ended early by -1) contain one of `ids`. */
+function hasAny(labels: ArrayLike<number>, off: number, len: number, ids: Int32Array): boolean {
+  for (let i = off; i < off + len; i++) {
+    const v = labels[i] ?? -1;
+    if (v < 0) return false;
+    for (let j = 0; j < ids.length; j++) if (ids[j] === v) return true;
+  }
+  return false;
+}
+
+function hasAll(labels: ArrayLike<number>, off: number, len: number, ids: Int32Array): boolean {
+  for (let j = 0; j < ids.length; j++) {
+    let found = false;
+    for (let i = off; i < off + len; i++) {
+      const v = labels[i] ?? -1;
+      if (v < 0) break;
+      if (v === ids[j]) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
+export class MatchProgram {
+  readonly all: boolean;
+  readonly hasWorkloadTerm: boolean;
+  readonly workloadIds: ReadonlySet<string>;
+  /** AND of ORs. */
+  readonly terms: readonly Int32Array[];
+  readonly vsBackends: readonly Int32Array[];
+  /** OR of ANDs; null: not confined. */
+  readonly scope: readonly (readonly IntTest[])[] | null;
+
+  constructor(e: SideExpr, interner: LabelInterner) {
+    this.all = e.all;
+    this.hasWorkloadTerm = e.hasWorkloadTerm;
+    this.workloadIds = e.workloadIds;
+    this.terms = e.labelTerms.map((t) => interner.internAll(t));
+    this.vsBackends = e.vsBackends.map((v) => interner.internAll(v));
+    this.scope = e.scope ? e.scope.map((c) => c.map((t) => ({ ids: interner.internAll(t.labels), exclusion: t.exclusion }))) : null;
+  }
+
+  /**
+   * The membership test. `labels[off … off+len)` are the workload's interned labels (a
+   * slice of a flat matrix, or a workload's own array with off 0); `id` is needed only when
+   * the expression names workloads (`workloadIds`).
+   */
+  matches(id: string | undefined, labels: ArrayLike<number>, off: number, len: number): boolean {
+    if (!this.hasWorkloadTerm) return false;
+    if (this.scope) {
+      let inScope = false;
+      for (const clause of this.scope) {
+        let ok = true;
+        for (const t of clause) {
+          if (hasAny(labels, off, len, t.ids) === t.exclusion) {
+            ok = false;
+            break;
+          }
+        }
+        if (ok) {
+          inScope = true;
+          break;
+        }
+      }
+      if (!inScope) return false;
+    }
+    if (this.all) return true;
+    if (id !== undefined && this.workloadIds.size > 0 && this.workloadIds.has(id)) return true;
+    if (this.terms.length > 0) {
+      let ok = true;
+      for (const t of this.terms) {
+        if (!hasAny(labels, off, len, t)) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) return true;
+    }
+    for (const v of this.vsBackends) if (v.length > 0 && hasAll(labels, off, len, v)) return true;
+    return false;
+  }
+}
