@@ -46,7 +46,7 @@ export interface NftTable {
 }
 
 const DHCP = ['meta nfproto ipv4 udp sport { 67, 68 } udp dport { 67, 68 } accept', 'meta nfproto ipv6 udp sport { 546, 547 } udp dport { 546, 547 } accept'];
-// Before `ct state invalid drop`: conntrack does not track neighbour discovery, and nft calls an untracked-by-refusal packet invalid.
+// Accepted before `ct state invalid drop` so that ND never depends on how conntrack classifies it (`untracked` on the kernel checked).
 const NEIGHBOUR_DISCOVERY = 'icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept';
 
 function anonymous(items: readonly string[]): string {
