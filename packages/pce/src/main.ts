@@ -21,6 +21,7 @@ import { writeFileAtomic } from './files.ts';
 import { Metrics } from './metrics.ts';
 import { ListCache } from './services/list-cache.ts';
 import { ComputeService } from './compute/compute-service.ts';
+import { AgentHub } from './agents/agent-hub.ts';
 import type { Pce } from './pce.ts';
 import { createOrg, type NewApiKey } from './services/orgs.ts';
 import { openStore } from './store/open-store.ts';
@@ -87,6 +88,7 @@ export async function startPce(opts: PceOptions): Promise<RunningPce> {
       metrics: new Metrics(),
       workloadLists: new ListCache(2_000, () => env.now().getTime()),
       compute: new ComputeService(store),
+      agents: new AgentHub(() => env.now().getTime()),
     };
     registerRoutes(pce);
     const listener = getRequestListener(buildApp(pce).fetch);

@@ -7,6 +7,7 @@ import type { Metrics } from './metrics.ts';
 import type { Store } from './store/store.ts';
 import type { ListCache } from './services/list-cache.ts';
 import type { ComputeService } from './compute/compute-service.ts';
+import type { AgentHub } from './agents/agent-hub.ts';
 
 export interface Pce {
   readonly version: string;
@@ -20,4 +21,6 @@ export interface Pce {
   readonly workloadLists: ListCache;
   /** Per-org policy engines: plans, policy check, what a change affects. */
   readonly compute: ComputeService;
+  /** Connected agents (policy push). */
+  readonly agents: AgentHub;
 }

@@ -12,6 +12,7 @@ import { errorResponse, toErrorResponse } from './http-errors.ts';
 import { mount, parseBody, parseMaxResults, MAX_MAX_RESULTS, type ApiRequest, type ApiResult, type RegisteredRoute } from './route-registry.ts';
 import { startCollectionJob } from '../services/jobs.ts';
 import { openApiDocument } from './openapi.ts';
+import { mountAgentRoutes } from '../agents/agent-routes.ts';
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
@@ -84,6 +85,7 @@ export function buildApp(pce: Pce): Hono {
   app.get('/api/v2/health', () => json(200, [{ status: 'normal', type: 'standalone', version: pce.version, uptime_seconds: Math.floor(process.uptime()) }]));
   app.get('/api/v2/openapi.json', () => json(200, openApiDocument(pce.registry, pce.version)));
   app.get('/metrics', async () => new Response(await metrics.render(), { headers: { 'Content-Type': metrics.contentType } }));
+  mountAgentRoutes(app, pce, pce.agents);
   mount(app, pce.registry, wrap);
   app.notFound((c) => errorResponse(404, [{ token: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }]));
   app.onError((err, c) => toErrorResponse(err, c, env.log));

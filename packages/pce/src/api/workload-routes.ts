@@ -2,7 +2,12 @@ import { WorkloadCreateSchema, WorkloadUpdateSchema } from '@palisade/core/model
 import type { Pce } from '../pce.ts';
 import { createWorkload, deleteWorkload, parseWorkloadQuery, renderWorkloads, requireWorkload, updateWorkload, workloadIdOf } from '../services/workloads.ts';
 import type { RouteRegistry } from './route-registry.ts';
-import { notFound } from '@palisade/core/errors.ts';
+import { z } from 'zod';
+import { getVen, renderVen, type VenRecord } from '../agents/ven-record.ts';
+import { unpairVen } from '../agents/agent-service.ts';
+import { venNotFound } from '../agents/agent-routes.ts';
+
+const UnpairSchema = z.object({ vens: z.array(z.object({ href: z.string().max(512) })).min(1).max(10_000) });
 
 export function workloadRoutes(r: RouteRegistry, pce: Pce): void {
   const tag = 'workloads';
@@ -36,14 +41,31 @@ export function workloadRoutes(r: RouteRegistry, pce: Pce): void {
     await deleteWorkload(pce, q.principal, workloadIdOf(q.params['id'] ?? ''));
     return { status: 204 };
   });
-  r.add({ method: 'get', path: '/orgs/:org/vens', summary: 'List VENs', tag: 'vens', collection: true }, async (q) => {
-    const rows = await pce.store.read((tx) => tx.listDocs(q.org, 'vens'));
-    const vens = rows.map((d) => ({ href: `/orgs/${q.org}/vens/${d.id}`, ...(JSON.parse(d.data) as object) }));
-    return { list: vens.slice(0, q.limit), total: vens.length };
+  const vens = async (org: number) => (await pce.store.read((tx) => tx.listDocs(org, 'vens'))).map((d) => JSON.parse(d.data) as VenRecord);
+  const show = (org: number, v: VenRecord) => renderVen(org, v, pce.env.now(), pce.agents.connected(org, v.id));
+  r.add({ method: 'get', path: '/orgs/:org/vens', summary: 'List VENs with status, online state and policy sync', tag: 'vens', collection: true }, async (q) => {
+    const all = (await vens(q.org)).map((v) => show(q.org, v));
+    return { list: all.slice(0, q.limit), total: all.length };
+  });
+  r.add({ method: 'put', path: '/orgs/:org/vens/unpair', summary: 'Unpair VENs: their workloads become unmanaged and the agents remove everything', tag: 'vens', role: 'admin', body: UnpairSchema }, async (q) => {
+    for (const ref of q.body.vens) {
+      const id = ref.href.split('/').pop() ?? '';
+      if (!ref.href.startsWith(`/orgs/${q.org}/vens/`) || !(await pce.store.read((tx) => getVen(tx, q.org, id)))) venNotFound(q.org, id);
+    }
+    for (const ref of q.body.vens) {
+      const id = ref.href.split('/').pop() ?? '';
+      await unpairVen(pce, q.org, id, { system: `api key ${q.principal.keyId}` });
+      for (const s of pce.agents.streamsOfVen(q.org, id)) {
+        s.send('unpaired', {});
+        s.close();
+      }
+    }
+    return { status: 204 };
   });
   r.add({ method: 'get', path: '/orgs/:org/vens/:id', summary: 'Get a VEN', tag: 'vens' }, async (q) => {
-    const d = await pce.store.read((tx) => tx.getDoc(q.org, 'vens', q.params['id'] ?? ''));
-    if (!d) throw notFound('ven_not_found', `no VEN /orgs/${q.org}/vens/${q.params['id'] ?? ''}`);
-    return { status: 200, body: { href: `/orgs/${q.org}/vens/${d.id}`, ...(JSON.parse(d.data) as object) } };
+    const id = q.params['id'] ?? '';
+    const v = await pce.store.read((tx) => getVen(tx, q.org, id));
+    if (!v) venNotFound(q.org, id);
+    return { status: 200, body: show(q.org, v) };
   });
 }

@@ -1,0 +1,142 @@
+/**
+ * The agent channel's HTTP side (docs/agent-channel.md): its own authentication (agent
+ * credentials, not API keys), the SSE policy stream, and the VEN's reports.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Context, Hono } from 'hono';
+import { notFound } from '@palisade/core/errors.ts';
+import { parseInput } from '@palisade/core/validate.ts';
+import type { ChangeResult } from '@palisade/core/compute/index.ts';
+import type { Pce } from '../pce.ts';
+import { toErrorResponse } from '../api/http-errors.ts';
+import { AckSchema, ActivateSchema, AgentEventsSchema, HeartbeatSchema } from './agent-schemas.ts';
+import { ack, activate, agentEvents, authenticateAgent, heartbeat, recordDelivered, unpairVen, type AgentIdentity } from './agent-service.ts';
+import type { AgentHub, AgentStream } from './agent-hub.ts';
+import { getVen } from './ven-record.ts';
+
+const PING_MS = 15_000;
+
+async function body(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.length > 1_000_000) return null;
+  try {
+    return text.trim() === '' ? {} : (JSON.parse(text) as unknown);
+  } catch {
+    return null;
+  }
+}
+
+function localEndpoint(c: Context, fallbackPort: number): { addresses: string[]; port: number } {
+  const socket = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket;
+  const addr = socket?.localAddress?.replace(/^::ffff:/, '');
+  return { addresses: addr ? [addr] : [], port: socket?.localPort ?? fallbackPort };
+}
+
+/** Send the current plan of a stream's workload as a new delivery. */
+async function deliver(pce: Pce, hub: AgentHub, s: AgentStream, a: AgentIdentity, floor: number): Promise<void> {
+  const { plan, version } = await pce.compute.plan(s.org, s.workloadId);
+  if (!plan) return;
+  const delivery = hub.nextDelivery(s.org, s.venId, floor);
+  hub.push(s, { delivery, policy_version: version, plan, pce: s.pce, psk: null });
+  await recordDelivered(pce, a, delivery);
+}
+
+export function mountAgentRoutes(app: Hono, pce: Pce, hub: AgentHub): void {
+  const log = pce.env.log;
+  const handle = (fn: (c: Context) => Promise<Response>) => async (c: Context): Promise<Response> => {
+    try {
+      return await fn(c);
+    } catch (err) {
+      return toErrorResponse(err, c, log);
+    }
+  };
+
+  app.post('/api/v2/agent/activate', handle(async (c) => {
+    const out = await activate(pce, parseInput(ActivateSchema, await body(c)));
+    return new Response(JSON.stringify(out), { status: 201, headers: { 'Content-Type': 'application/json' } });
+  }));
+
+  app.get('/api/v2/agent/policy/stream', handle(async (c) => {
+    const a = await authenticateAgent(pce, c.req.header('authorization'));
+    const pceEndpoint = localEndpoint(c, 8443);
+    let cleanup = (): void => {};
+    const encoder = new TextEncoder();
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        let open = true;
+        const s: AgentStream = {
+          org: a.org,
+          venId: a.venId,
+          workloadId: a.ven.workload_id,
+          pce: pceEndpoint,
+          send(event, data) {
+            if (open) controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+          },
+          close() {
+            if (!open) return;
+            open = false;
+            cleanup();
+            controller.close();
+          },
+        };
+        const remove = hub.add(s);
+        const ping = setInterval(() => s.send('ping', {}), PING_MS);
+        cleanup = () => {
+          open = false;
+          clearInterval(ping);
+          remove();
+        };
+        deliver(pce, hub, s, a, a.ven.delivered).catch((err: unknown) => {
+          log.warn({ err, ven: a.venId }, 'first delivery failed');
+          s.close();
+        });
+      },
+      cancel() {
+        cleanup();
+      },
+    });
+    return new Response(stream, { status: 200, headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' } });
+  }));
+
+  app.post('/api/v2/agent/ack', handle(async (c) => {
+    const a = await authenticateAgent(pce, c.req.header('authorization'));
+    await ack(pce, a, parseInput(AckSchema, await body(c)));
+    return new Response(null, { status: 204 });
+  }));
+
+  app.post('/api/v2/agent/heartbeat', handle(async (c) => {
+    const a = await authenticateAgent(pce, c.req.header('authorization'));
+    await heartbeat(pce, a, parseInput(HeartbeatSchema, await body(c)));
+    return new Response(null, { status: 204 });
+  }));
+
+  app.post('/api/v2/agent/events', handle(async (c) => {
+    const a = await authenticateAgent(pce, c.req.header('authorization'));
+    await agentEvents(pce, a, a.ven, parseInput(AgentEventsSchema, await body(c)));
+    return new Response(null, { status: 204 });
+  }));
+
+  app.post('/api/v2/agent/deactivate', handle(async (c) => {
+    const a = await authenticateAgent(pce, c.req.header('authorization'));
+    await unpairVen(pce, a.org, a.venId, { system: `agent ${a.ven.hostname}` });
+    for (const s of hub.streamsOfVen(a.org, a.venId)) s.close();
+    return new Response(null, { status: 204 });
+  }));
+
+  // Push: whenever compute says plans changed, every connected agent of those workloads
+  // gets its new plan at once.
+  pce.compute.onChange((org: number, change: ChangeResult) => {
+    for (const id of change.changed) {
+      for (const s of hub.streamsOfWorkload(org, id)) {
+        void pce.store
+          .read((tx) => getVen(tx, org, s.venId))
+          .then((ven) => (ven ? deliver(pce, hub, s, { org, venId: s.venId, agentId: '' }, ven.delivered) : undefined))
+          .catch((err: unknown) => log.warn({ err, ven: s.venId }, 'policy push failed'));
+      }
+    }
+  });
+}
+
+export function venNotFound(org: number, id: string): never {
+  throw notFound('ven_not_found', `no VEN /orgs/${org}/vens/${id}`);
+}

@@ -1,0 +1,178 @@
+/** Issue 4, PCE side: activation, pushed policy over SSE, ack, heartbeat, events, unpair. */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { hrefOf, label, obj, startTestPce, type TestPce } from './support/api-harness.ts';
+
+let t: TestPce;
+
+interface Identity {
+  agent_id: string;
+  secret: string;
+  workload: { href: string };
+  ven: { href: string };
+}
+
+function agentAuth(id: Identity): string {
+  return 'Basic ' + Buffer.from(`${id.agent_id}:${id.secret}`).toString('base64');
+}
+
+async function agent(path: string, id: Identity | null, body?: unknown): Promise<Response> {
+  return fetch(`${t.url}/api/v2/agent/${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'Content-Type': 'application/json', ...(id ? { Authorization: agentAuth(id) } : {}) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+/** A minimal SSE reader: collects events as they arrive. */
+function openStream(id: Identity): { events: { event: string; data: Record<string, unknown> }[]; next: (event: string, after?: number) => Promise<Record<string, unknown>>; close: () => void } {
+  const events: { event: string; data: Record<string, unknown> }[] = [];
+  const ctrl = new AbortController();
+  const waiters: (() => void)[] = [];
+  void (async () => {
+    const res = await fetch(`${t.url}/api/v2/agent/policy/stream`, { headers: { Authorization: agentAuth(id) }, signal: ctrl.signal });
+    if (!res.body) return;
+    let buf = '';
+    const dec = new TextDecoder();
+    try {
+      for await (const chunk of res.body) {
+        buf += dec.decode(chunk as Uint8Array, { stream: true });
+        let i: number;
+        while ((i = buf.indexOf('\n\n')) !== -1) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const ev = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+          const data = /^data: (.*)$/m.exec(block)?.[1] ?? '{}';
+          events.push({ event: ev, data: JSON.parse(data) as Record<string, unknown> });
+          waiters.splice(0).forEach((w) => w());
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  const next = async (event: string, afterIndex = 0): Promise<Record<string, unknown>> => {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const found = events.slice(afterIndex).find((e) => e.event === event);
+      if (found) return found.data;
+      if (Date.now() > deadline) throw new Error(`no ${event} event; got ${events.map((e) => e.event).join(',')}`);
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 200);
+      });
+    }
+  };
+  return { events, next, close: () => ctrl.abort() };
+}
+
+let web = '';
+let profile = '';
+
+async function activationCode(): Promise<string> {
+  return String(obj(await t.api('post', `/api/v2${profile}/pairing_key`, {}))['activation_code']);
+}
+
+async function activate(hostname: string, address: string): Promise<Identity> {
+  const r = await agent('activate', null, { activation_code: await activationCode(), hostname, os_type: 'linux', os_version: 'Debian 12', interfaces: [{ name: 'eth0', address, cidr_block: 24 }] });
+  assert.equal(r.status, 201);
+  return (await r.json()) as Identity;
+}
+
+before(async () => {
+  t = await startTestPce();
+  web = await label(t, 'role', 'web');
+  profile = hrefOf(await t.api('post', '/orgs/1/pairing_profiles', { name: 'web', labels: [{ href: web }], enforcement_mode: 'full', allowed_uses_per_key: 1 }));
+});
+after(async () => t.close());
+
+describe('agent channel', () => {
+  it('activation creates a managed workload with the profile\'s labels and mode; a code is single-use here', async () => {
+    const code = await activationCode();
+    const r = await agent('activate', null, { activation_code: code, hostname: 'h1', interfaces: [{ name: 'eth0', address: '192.0.2.1' }] });
+    assert.equal(r.status, 201);
+    const id = (await r.json()) as Identity;
+    assert.match(id.secret, /^[0-9a-f]{64}$/);
+    const w = obj(await t.api('get', `/api/v2${id.workload.href}`));
+    assert.equal(w['managed'], true);
+    assert.equal(w['enforcement_mode'], 'full');
+    assert.deepEqual((w['labels'] as { href: string }[]).map((l) => l.href), [web]);
+    const again = await agent('activate', null, { activation_code: code, hostname: 'h1b' });
+    assert.equal(again.status, 406);
+    assert.equal(((await again.json()) as { token: string }[])[0]?.token, 'invalid_activation_code');
+  });
+
+  it('bad credentials are 401; malformed agent bodies are 406', async () => {
+    assert.equal((await agent('heartbeat', null, {})).status, 401);
+    const id = await activate('h2', '192.0.2.2');
+    assert.equal((await agent('heartbeat', { ...id, secret: '0'.repeat(64) }, {})).status, 401);
+    assert.equal((await agent('ack', id, { delivery: 'x', status: 'applied' })).status, 406);
+    assert.equal((await agent('events', id, { events: [{ type: 'Bad Type', message: 'x' }] })).status, 406);
+  });
+
+  it('the stream delivers the plan at once and pushes a provision; ack and heartbeat show on the VEN', async () => {
+    const db = await label(t, 'role', 'db');
+    const id = await activate('web3', '192.0.2.3');
+    const s = openStream(id);
+    try {
+      const first = await s.next('policy');
+      const plan = first['plan'] as { enforcement_mode: string; inbound: unknown[] };
+      assert.equal(plan.enforcement_mode, 'full');
+      assert.deepEqual((first['pce'] as { addresses: string[] }).addresses, ['127.0.0.1']);
+      const n = s.events.length;
+      await t.api('post', '/orgs/1/workloads', { hostname: 'db-u', interfaces: [{ name: 'eth0', address: '192.0.2.30' }], labels: [{ href: db }] });
+      await t.api('post', '/orgs/1/sec_policy/draft/rule_sets', { name: 'web-db', rules: [{ providers: [{ label: { href: db } }], consumers: [{ label: { href: web } }], ingress_services: [{ proto: 6, port: 5432 }] }] });
+      const prov = obj(await t.api('post', '/orgs/1/sec_policy', { update_description: 'push' }));
+      const pushed = await s.next('policy', n);
+      assert.ok(Number(pushed['delivery']) > Number(first['delivery']));
+      assert.equal(pushed['policy_version'], prov['version']);
+      assert.equal((pushed['plan'] as { outbound: unknown[] }).outbound.length, 1);
+
+      let ven = obj(await t.api('get', `/api/v2${id.ven.href}`));
+      assert.equal((ven['policy_sync'] as { state: string }).state, 'applying');
+      assert.equal(ven['online'], true);
+      assert.equal((await agent('ack', id, { delivery: pushed['delivery'], hash: (pushed['plan'] as { hash: string }).hash, status: 'applied' })).status, 204);
+      assert.equal((await agent('heartbeat', id, { sync_state: 'synced', applied_delivery: pushed['delivery'] })).status, 204);
+      ven = obj(await t.api('get', `/api/v2${id.ven.href}`));
+      assert.equal((ven['policy_sync'] as { state: string }).state, 'synced');
+      assert.ok(ven['last_heartbeat_on']);
+
+      // A mode change on the PCE reaches the host without a restart.
+      const m = s.events.length;
+      assert.equal((await t.api('put', `/api/v2${id.workload.href}`, { enforcement_mode: 'selective' })).status, 204);
+      const mode = await s.next('policy', m);
+      assert.equal((mode['plan'] as { enforcement_mode: string }).enforcement_mode, 'selective');
+    } finally {
+      s.close();
+    }
+  });
+
+  it('agent events become org events; an apply error shows on the VEN', async () => {
+    const id = await activate('h4', '192.0.2.4');
+    assert.equal((await agent('events', id, { events: [{ type: 'tamper_restored', severity: 'warning', message: 'table restored' }] })).status, 204);
+    const evs = await t.api('get', '/orgs/1/events?event_type=agent.tamper_restored');
+    assert.equal((evs.body as unknown[]).length, 1);
+    assert.equal((await agent('ack', id, { delivery: 1, status: 'error', message: 'nft: syntax error' })).status, 204);
+    const ven = obj(await t.api('get', `/api/v2${id.ven.href}`));
+    assert.deepEqual(ven['policy_sync'], { state: 'error', message: 'nft: syntax error', delivered: 0, applied: 0 });
+  });
+
+  it('unpair from the PCE tells the stream and turns the credentials off; deactivate from the host too', async () => {
+    const id = await activate('h5', '192.0.2.5');
+    const s = openStream(id);
+    try {
+      await s.next('policy');
+      assert.equal((await t.api('put', '/orgs/1/vens/unpair', { vens: [{ href: id.ven.href }] })).status, 204);
+      await s.next('unpaired');
+      assert.equal((await agent('heartbeat', id, {})).status, 403);
+      const w = obj(await t.api('get', `/api/v2${id.workload.href}`));
+      assert.equal(w['managed'], false);
+    } finally {
+      s.close();
+    }
+    const id2 = await activate('h6', '192.0.2.6');
+    assert.equal((await agent('deactivate', id2, {})).status, 204);
+    assert.equal((await agent('heartbeat', id2, {})).status, 403);
+    assert.equal((await t.api('put', '/orgs/1/vens/unpair', { vens: [{ href: '/orgs/1/vens/nope' }] })).status, 404);
+  });
+});
