@@ -1,0 +1,155 @@
+/**
+ * What the kernel holds for Palisade's table, read back from `nft -j list table inet NAME`,
+ * in two forms: a digest of the whole table (handles and counter values left out, since
+ * they change without anyone changing the policy) for tamper checks, and a summary (sets
+ * as address intervals, chains with hook, policy and rule count) to compare with the plan.
+ */
+import { createHash } from 'node:crypto';
+import { formatIp, parseCidr, parseIp } from '@palisade/core/ip.ts';
+import type { Family } from '@palisade/core/ip.ts';
+import type { NftTable } from '@palisade/render/nftables/nft-table.ts';
+
+export interface LiveChain {
+  readonly name: string;
+  readonly hook: string;
+  readonly policy: string;
+  readonly rules: number;
+}
+
+export interface TableSummary {
+  /** Set name → its members as merged intervals (`a-b`, sorted). */
+  readonly sets: ReadonlyMap<string, string>;
+  readonly chains: readonly LiveChain[];
+}
+
+export interface LiveTable {
+  readonly digest: string;
+  readonly summary: TableSummary;
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+function isObject(v: Json | undefined): v is { [k: string]: Json } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Drops what varies without a policy change: handles, counter values, the metainfo header. */
+function stripVolatile(v: Json): Json {
+  if (Array.isArray(v)) return v.map(stripVolatile);
+  if (!isObject(v)) return v;
+  const out: { [k: string]: Json } = {};
+  for (const [k, val] of Object.entries(v)) {
+    if (k === 'handle') continue;
+    if (k === 'counter' && isObject(val)) {
+      out[k] = {};
+      continue;
+    }
+    out[k] = stripVolatile(val);
+  }
+  return out;
+}
+
+interface Interval {
+  from: bigint;
+  to: bigint;
+}
+
+function elementInterval(e: Json | undefined, family: Family): Interval | undefined {
+  if (typeof e === 'string') {
+    const r = parseCidr(e);
+    return r && r.family === family ? { from: r.from, to: r.to } : undefined;
+  }
+  if (!isObject(e)) return undefined;
+  if (isObject(e['elem'])) return elementInterval(e['elem']['val'], family);
+  const prefix = e['prefix'];
+  if (isObject(prefix) && typeof prefix['addr'] === 'string' && typeof prefix['len'] === 'number') {
+    return elementInterval(`${prefix['addr']}/${prefix['len']}`, family);
+  }
+  const range = e['range'];
+  if (Array.isArray(range) && typeof range[0] === 'string' && typeof range[1] === 'string') {
+    const a = parseIp(range[0]);
+    const b = parseIp(range[1]);
+    return a && b && a.family === family && b.family === family ? { from: a.value, to: b.value } : undefined;
+  }
+  return undefined;
+}
+
+/** Members as one canonical string: sorted, adjacent and overlapping intervals merged. */
+function canonicalIntervals(items: Interval[], family: Family): string {
+  items.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+  const merged: Interval[] = [];
+  for (const it of items) {
+    const last = merged[merged.length - 1];
+    if (last && it.from <= last.to + 1n) {
+      if (it.to > last.to) last.to = it.to;
+    } else merged.push({ from: it.from, to: it.to });
+  }
+  return merged.map((m) => `${formatIp(family, m.from)}-${formatIp(family, m.to)}`).join(',');
+}
+
+/** The rendered elements of one set (`addr`, `cidr`, `a-b`) in the same canonical form. */
+export function canonicalElements(elements: readonly string[], family: Family): string {
+  const items: Interval[] = [];
+  for (const e of elements) {
+    const dash = e.indexOf('-');
+    const it = dash === -1 ? elementInterval(e, family) : elementInterval({ range: [e.slice(0, dash), e.slice(dash + 1)] }, family);
+    if (it) items.push(it);
+    else items.push({ from: -1n, to: -1n }); // cannot match anything the kernel reports
+  }
+  return canonicalIntervals(items, family);
+}
+
+/** Parses the JSON listing. Unknown shapes become a mismatch later, never an exception. */
+export function parseLiveTable(jsonText: string): LiveTable {
+  const doc = JSON.parse(jsonText) as Json;
+  const items = isObject(doc) && Array.isArray(doc['nftables']) ? doc['nftables'] : [];
+  const kept = items.filter((i) => !(isObject(i) && 'metainfo' in i)).map(stripVolatile);
+  const digest = createHash('sha256').update(JSON.stringify(kept)).digest('hex');
+  const sets = new Map<string, string>();
+  const chains: { name: string; hook: string; policy: string; rules: number }[] = [];
+  for (const item of items) {
+    if (!isObject(item)) continue;
+    const set = item['set'];
+    if (isObject(set) && typeof set['name'] === 'string') {
+      const family: Family = set['type'] === 'ipv6_addr' ? 6 : 4;
+      const elem = Array.isArray(set['elem']) ? set['elem'] : [];
+      const intervals = elem.map((e) => elementInterval(e, family) ?? { from: -1n, to: -1n });
+      sets.set(set['name'], `${String(set['type'])}:${canonicalIntervals(intervals, family)}`);
+    }
+    const chain = item['chain'];
+    if (isObject(chain) && typeof chain['name'] === 'string') {
+      chains.push({ name: chain['name'], hook: String(chain['hook'] ?? ''), policy: String(chain['policy'] ?? ''), rules: 0 });
+    }
+    const rule = item['rule'];
+    if (isObject(rule)) {
+      const c = chains.find((ch) => ch.name === rule['chain']);
+      if (c) c.rules++;
+    }
+  }
+  return { digest, summary: { sets, chains } };
+}
+
+/** Differences between what the plan's table should be and what is loaded; empty when equal. */
+export function compareWithPlan(expected: NftTable, live: TableSummary): string[] {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  for (const set of expected.sets) {
+    names.add(set.name);
+    const got = live.sets.get(set.name);
+    const want = `${set.family === 4 ? 'ipv4_addr' : 'ipv6_addr'}:${canonicalElements(set.elements, set.family)}`;
+    if (got === undefined) problems.push(`set ${set.name} is missing`);
+    else if (got !== want) problems.push(`set ${set.name} does not hold the plan's members`);
+  }
+  for (const name of live.sets.keys()) if (!names.has(name)) problems.push(`set ${name} is not in the plan`);
+  const liveChains = new Map(live.chains.map((c) => [c.name, c]));
+  for (const chain of expected.chains) {
+    const got = liveChains.get(chain.name);
+    const rules = chain.sections.reduce((n, s) => n + s.rules.length, 0);
+    if (!got) problems.push(`chain ${chain.name} is missing`);
+    else if (got.hook !== chain.hook || got.policy !== chain.policy) problems.push(`chain ${chain.name} has hook ${got.hook} policy ${got.policy}, not ${chain.hook} ${chain.policy}`);
+    else if (got.rules !== rules) problems.push(`chain ${chain.name} has ${got.rules} rules, not ${rules}`);
+    liveChains.delete(chain.name);
+  }
+  for (const name of liveChains.keys()) problems.push(`chain ${name} is not in the plan`);
+  return problems;
+}

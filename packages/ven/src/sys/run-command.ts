@@ -1,0 +1,79 @@
+/**
+ * Spawning processes: the only place in the VEN that does (STYLE §8). Always `execFile`-style
+ * argv arrays, never a shell string; input goes through stdin, never the command line.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface CommandResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunOptions {
+  /** Written to the child's stdin, then stdin is closed. */
+  readonly stdin?: string;
+  /** Killed with SIGKILL after this long; default 60 s. */
+  readonly timeoutMs?: number;
+}
+
+/** Runs `file argv…` to completion. Never throws for a non-zero exit: the caller reads `code`. */
+export function runCommand(file: string, args: readonly string[], opts: RunOptions = {}): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, [...args], { stdio: ['pipe', 'pipe', 'pipe'], shell: false });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+    // A child that exits before reading all of stdin makes the write fail with EPIPE: its exit code tells the story.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.stdin ?? '');
+  });
+}
+
+export interface LineProcess {
+  readonly child: ChildProcess;
+  stop(): void;
+}
+
+/**
+ * Starts a long-running `file argv…` and calls `onLine` for each line of its stdout
+ * (`nft monitor`). `onExit` is called once when it ends, for whatever reason.
+ */
+export function spawnLines(file: string, args: readonly string[], onLine: (line: string) => void, onExit: (code: number | null) => void): LineProcess {
+  const child = spawn(file, [...args], { stdio: ['ignore', 'pipe', 'ignore'], shell: false });
+  let rest = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    rest += chunk;
+    let nl = rest.indexOf('\n');
+    while (nl !== -1) {
+      onLine(rest.slice(0, nl));
+      rest = rest.slice(nl + 1);
+      nl = rest.indexOf('\n');
+    }
+  });
+  let exited = false;
+  const done = (code: number | null): void => {
+    if (exited) return;
+    exited = true;
+    onExit(code);
+  };
+  child.once('error', () => done(null));
+  child.once('close', (code) => done(code));
+  return {
+    child,
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    },
+  };
+}
