@@ -115,12 +115,12 @@ export async function provision(pce: Pce, p: Principal, input: { update_descript
 
     const version = latest + 1;
     const now = pce.env.now().toISOString();
-    for (const r of rows) {
-      if (r.change !== 'create') await tx.closeRevision(p.org, r.type, r.id, version);
-      if (r.data !== null) await tx.insertRevision({ org_id: p.org, type: r.type, id: r.id, since_version: version, until_version: null, data: r.data });
-      if (r.data === null) await tx.deleteDraftRow(p.org, r.type, r.id);
-      else await tx.putDraft({ ...r, change: null });
-    }
+    // Batched: a provision of thousands of rule sets is a handful of statements, not thousands.
+    await tx.closeRevisions(p.org, rows.filter((r) => r.change !== 'create'), version);
+    const kept = rows.filter((r): r is DraftRow & { data: string } => r.data !== null);
+    await tx.insertRevisions(kept.map((r) => ({ org_id: p.org, type: r.type, id: r.id, since_version: version, until_version: null, data: r.data })));
+    await tx.putDrafts(kept.map((r) => ({ ...r, change: null })));
+    for (const r of rows) if (r.data === null) await tx.deleteDraftRow(p.org, r.type, r.id);
     const computed = await pce.compute.applyProvision(tx, p.org, version);
     applied = computed;
     // As Illumio reports it: the workloads whose computed policy changed.
