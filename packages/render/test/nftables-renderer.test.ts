@@ -77,11 +77,14 @@ describe('nft set names', () => {
 });
 
 describe('renderNftables', () => {
-  it('rule count follows plan entries, never peers', () => {
+  it('rule count follows plan entries, never peers (150k peers render: no argument-count limits)', () => {
     const few = renderNftables(plan({ address_sets: [set('ps_a', ['192.0.2.20'])] }), ctx);
-    const many = renderNftables(plan({ address_sets: [set('ps_a', v4Peers(20000), ['2001:db8::1', '2001:db8::3'])] }), ctx);
+    const peers = v4Peers(150000);
+    const many = renderNftables(plan({ address_sets: [set('ps_a', peers, ['2001:db8::1', '2001:db8::3'])] }), ctx);
     assert.equal(rules(many).length, rules(few).length);
-    assert.ok(many.length > 20000 * 8, 'the peers are in the set');
+    assert.ok(many.length > 150000 * 8, 'the peers are in the set');
+    const delta = renderSetDelta(plan({ address_sets: [set('ps_a', ['192.0.2.20'])] }), plan({ address_sets: [set('ps_a', peers)] }), ctx);
+    assert.equal(delta?.split('\n').length, 150000 + 5);
     const three = renderNftables(plan({ inbound: [allow('ps_a', 22), allow('ps_a', 80), allow('ps_a', 443)] }), ctx);
     assert.equal(rules(three).length, rules(few).length + 4, 'two more entries, two families each');
   });

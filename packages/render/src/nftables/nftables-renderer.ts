@@ -10,35 +10,42 @@ import type { NftRenderContext, NftSet, NftTable } from './nft-table.ts';
 
 export type { NftRenderContext } from './nft-table.ts';
 
-/** Lines of `{ a, b }` written one element per line, so a golden diff shows membership changes line by line. */
-export function elementBlock(elements: readonly string[], indent: string): string[] {
-  return elements.map((e, i) => `${indent}${e}${i < elements.length - 1 ? ',' : ''}`);
+/**
+ * Appends `{ a, b }` written one element per line, so a golden diff shows membership changes
+ * line by line. Appends in a loop: sets of 100k elements are too many arguments for `push(...)`.
+ */
+export function writeElements(out: string[], elements: readonly string[], indent: string): void {
+  const last = elements.length - 1;
+  for (let i = 0; i <= last; i++) out.push(`${indent}${elements[i] ?? ''}${i < last ? ',' : ''}`);
 }
 
-function setLines(set: NftSet, withElements: boolean): string[] {
-  const lines = [`\tset ${set.name} {`, `\t\ttype ${set.family === 4 ? 'ipv4_addr' : 'ipv6_addr'}`, '\t\tflags interval'];
-  if (withElements && set.elements.length > 0) lines.push('\t\telements = {', ...elementBlock(set.elements, '\t\t\t'), '\t\t}');
-  lines.push('\t}');
-  return lines;
+function writeSet(out: string[], set: NftSet, withElements: boolean): void {
+  out.push(`\tset ${set.name} {`, `\t\ttype ${set.family === 4 ? 'ipv4_addr' : 'ipv6_addr'}`, '\t\tflags interval');
+  if (withElements && set.elements.length > 0) {
+    out.push('\t\telements = {');
+    writeElements(out, set.elements, '\t\t\t');
+    out.push('\t\t}');
+  }
+  out.push('\t}');
 }
 
 /**
- * The `table … { … }` block. Without elements it is the table's skeleton: two plans whose
- * skeletons are equal differ only in set membership (what a set delta can carry).
+ * Appends the `table … { … }` block. Without elements it is the table's skeleton: two plans
+ * whose skeletons are equal differ only in set membership (what a set delta can carry).
  */
-export function tableBlock(table: NftTable, withElements: boolean): string[] {
-  const lines = [`table inet ${table.name} {`];
-  for (const set of table.sets) lines.push(...setLines(set, withElements));
+export function writeTable(out: string[], table: NftTable, withElements: boolean): void {
+  out.push(`table inet ${table.name} {`);
+  for (const set of table.sets) writeSet(out, set, withElements);
   for (const chain of table.chains) {
-    lines.push(`\tchain ${chain.name} {`, `\t\ttype filter hook ${chain.hook} priority filter; policy ${chain.policy};`);
+    out.push(`\tchain ${chain.name} {`, `\t\ttype filter hook ${chain.hook} priority filter; policy ${chain.policy};`);
     for (const section of chain.sections) {
       if (section.rules.length === 0) continue;
-      lines.push(`\t\t# ${section.title}`, ...section.rules.map((r) => `\t\t${r}`));
+      out.push(`\t\t# ${section.title}`);
+      for (const rule of section.rules) out.push(`\t\t${rule}`);
     }
-    lines.push('\t}');
+    out.push('\t}');
   }
-  lines.push('}');
-  return lines;
+  out.push('}');
 }
 
 /** Only hex digits of the hash reach the comment line. */
@@ -54,6 +61,6 @@ export function renderNftables(plan: WorkloadPlan, ctx: NftRenderContext): strin
   const table = buildNftTable(plan, ctx);
   const name = nftTableName(ctx.table);
   const lines = [header(plan, table ? `replaces table inet ${name}` : `removes table inet ${name}, installs nothing`), `table inet ${name}`, `delete table inet ${name}`];
-  if (table) lines.push(...tableBlock(table, true));
+  if (table) writeTable(lines, table, true);
   return `${lines.join('\n')}\n`;
 }

@@ -6,8 +6,8 @@
  */
 import type { WorkloadPlan } from '@palisade/core/compute/index.ts';
 import { buildNftTable } from './nft-table.ts';
-import type { NftRenderContext, NftSet } from './nft-table.ts';
-import { elementBlock, tableBlock } from './nftables-renderer.ts';
+import type { NftRenderContext, NftSet, NftTable } from './nft-table.ts';
+import { writeElements, writeTable } from './nftables-renderer.ts';
 
 function sameElements(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((e, i) => e === b[i]);
@@ -23,15 +23,24 @@ export function renderSetDelta(before: WorkloadPlan, after: WorkloadPlan, ctx: N
   const b = buildNftTable(after, ctx);
   if (a === null || b === null) return a === b ? '' : null;
   // Equal skeletons (the whole table without elements) mean equal sets, chains and rules.
-  if (tableBlock(a, false).join('\n') !== tableBlock(b, false).join('\n')) return null;
+  const skeleton = (t: NftTable): string => {
+    const out: string[] = [];
+    writeTable(out, t, false);
+    return out.join('\n');
+  };
+  if (skeleton(a) !== skeleton(b)) return null;
   const old = new Map<string, NftSet>(a.sets.map((s) => [s.name, s]));
   const lines: string[] = [];
   for (const set of b.sets) {
     if (sameElements(old.get(set.name)?.elements ?? [], set.elements)) continue;
     lines.push(`flush set inet ${b.name} ${set.name}`);
-    if (set.elements.length > 0) lines.push(`add element inet ${b.name} ${set.name} {`, ...elementBlock(set.elements, '\t'), '}');
+    if (set.elements.length > 0) {
+      lines.push(`add element inet ${b.name} ${set.name} {`);
+      writeElements(lines, set.elements, '\t');
+      lines.push('}');
+    }
   }
   if (lines.length === 0) return '';
   const hash = (p: WorkloadPlan): string => p.hash.replace(/[^0-9A-Za-z]/g, '');
-  return [`# Palisade set delta ${hash(before)} -> ${hash(after)}: refills the changed sets of table inet ${b.name}. Rendered by @palisade/render; do not edit.`, ...lines, ''].join('\n');
+  return `# Palisade set delta ${hash(before)} -> ${hash(after)}: refills the changed sets of table inet ${b.name}. Rendered by @palisade/render; do not edit.\n${lines.join('\n')}\n`;
 }
