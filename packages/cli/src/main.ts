@@ -7,6 +7,7 @@ import { describeError, exitCodeOf } from './exit-codes.ts';
 import { processIo, type CliIo } from './io.ts';
 import { registerPceCommands } from './commands/pce-commands.ts';
 import { registerAdminCommands } from './commands/admin-commands.ts';
+import { registerVenCommands } from './commands/ven-commands.ts';
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let code = 0;
@@ -24,6 +25,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   registerPceCommands(program, io, run);
   registerAdminCommands(program, io, run);
+  registerVenCommands(program, io, run);
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {

@@ -59,3 +59,8 @@ export async function fileMode(path: string): Promise<number | undefined> {
     return undefined;
   }
 }
+
+/** Owner-only access to a file the process just created (the control socket). */
+export async function restrictToOwner(path: string): Promise<void> {
+  await chmod(path, 0o600);
+}

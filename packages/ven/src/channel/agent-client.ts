@@ -1,0 +1,66 @@
+/** The agent's calls to its PCE once paired (docs/agent-channel.md), one method per endpoint. */
+import type { IncomingMessage } from 'node:http';
+import type { VenIdentity } from '../state/ven-state-store.ts';
+import { PceTransport } from './pce-transport.ts';
+
+export type SyncState = 'synced' | 'applying' | 'error';
+
+export interface HostInterface {
+  readonly name: string;
+  readonly address: string;
+  readonly cidr_block?: number;
+}
+
+export interface Heartbeat {
+  readonly applied_delivery?: number;
+  readonly sync_state: SyncState;
+  readonly message?: string;
+  readonly interfaces?: readonly HostInterface[];
+  readonly suspended: boolean;
+}
+
+export interface AgentEvent {
+  readonly type: string;
+  readonly severity: 'info' | 'warning' | 'error';
+  readonly message: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+const BASE = '/api/v2/agent';
+
+export class AgentClient {
+  readonly transport: PceTransport;
+
+  constructor(identity: Pick<VenIdentity, 'pce_url' | 'fingerprint' | 'agent_id' | 'secret'>, maxSockets?: number) {
+    this.transport = new PceTransport({
+      url: identity.pce_url,
+      fingerprint: identity.fingerprint,
+      credentials: { agentId: identity.agent_id, secret: identity.secret },
+      ...(maxSockets === undefined ? {} : { maxSockets }),
+    });
+  }
+
+  openPolicyStream(): Promise<IncomingMessage> {
+    return this.transport.stream(`${BASE}/policy/stream`);
+  }
+
+  async ack(delivery: number, hash: string, status: 'applied' | 'error', message?: string): Promise<void> {
+    await this.transport.json('POST', `${BASE}/ack`, { delivery, hash, status, ...(message === undefined ? {} : { message: message.slice(0, 4096) }) });
+  }
+
+  async heartbeat(h: Heartbeat): Promise<void> {
+    await this.transport.json('POST', `${BASE}/heartbeat`, { ...h, ...(h.message === undefined ? {} : { message: h.message.slice(0, 4096) }) });
+  }
+
+  async events(events: readonly AgentEvent[]): Promise<void> {
+    await this.transport.json('POST', `${BASE}/events`, { events });
+  }
+
+  async deactivate(): Promise<void> {
+    await this.transport.json('POST', `${BASE}/deactivate`, {});
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}

@@ -1,0 +1,349 @@
+/**
+ * `palisade ven run`. At start, before the PCE is reached, the last applied plan is loaded
+ * again (fail-static: a host that reboots during a PCE outage keeps its policy). Then: the
+ * policy stream (each delivery applied, persisted, acknowledged), heartbeats, the tamper
+ * watch, and the control socket. Every change of the firewall goes through one queue, so an
+ * apply, a restore, a suspend and an unpair never interleave.
+ */
+import { isIP } from 'node:net';
+import type { Server } from 'node:net';
+import type { NftRenderContext } from '@palisade/render/nftables/nft-table.ts';
+import { NftablesApplier } from './apply/nftables-applier.ts';
+import { AgentClient, type AgentEvent, type SyncState } from './channel/agent-client.ts';
+import type { BackoffOptions } from './channel/backoff.ts';
+import { parseDelivery, type PolicyDelivery } from './channel/delivery.ts';
+import { PolicyStream } from './channel/policy-stream.ts';
+import type { SseEvent } from './channel/sse-parser.ts';
+import { listenControl, type ControlCommand } from './control/control-socket.ts';
+import { hostInterfaces } from './host/host-facts.ts';
+import { VenStateStore, type PceEndpoint, type StoredPlan, type VenIdentity } from './state/ven-state-store.ts';
+import { removeFile } from './sys/files.ts';
+import { Nft } from './sys/nft.ts';
+import { TamperWatch } from './tamper/tamper-watch.ts';
+
+export interface VenLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface VenDaemonOptions {
+  readonly dataDir: string;
+  readonly nft?: Nft;
+  readonly log: VenLogger;
+  /** Default 30 s (docs/agent-channel.md). */
+  readonly heartbeatMs?: number;
+  /** Periodic tamper check; default 30 s (nft events trigger one at once anyway). */
+  readonly tamperIntervalMs?: number;
+  readonly backoff?: BackoffOptions;
+}
+
+export interface VenStatus {
+  readonly daemon: boolean;
+  readonly agent_id: string;
+  readonly ven_href: string;
+  readonly workload_href: string;
+  readonly pce_url: string;
+  readonly connected: boolean;
+  readonly suspended: boolean;
+  readonly sync_state: SyncState;
+  readonly message: string | null;
+  readonly applied_delivery: number | null;
+  readonly policy_version: number | null;
+  readonly plan_hash: string | null;
+  readonly enforcement_mode: string | null;
+  readonly visibility_level: string | null;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The PCE endpoint never to cut: what the PCE says, plus the address this VEN dials. */
+export function pceEndpoint(identity: VenIdentity, fromPce: PceEndpoint): PceEndpoint {
+  const url = new URL(identity.pce_url);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const addresses = new Set(fromPce.addresses);
+  if (isIP(host)) addresses.add(host);
+  return { addresses: [...addresses].sort(), port };
+}
+
+export function renderContext(endpoint: PceEndpoint): NftRenderContext {
+  return { pce: { addresses: endpoint.addresses, port: endpoint.port } };
+}
+
+export class VenDaemon {
+  readonly store: VenStateStore;
+  readonly applier: NftablesApplier;
+  private readonly nft: Nft;
+  private readonly log: VenLogger;
+  private identity: VenIdentity | undefined;
+  private client: AgentClient | undefined;
+  private stream: PolicyStream | undefined;
+  private tamper: TamperWatch | undefined;
+  private control: Server | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private applied: StoredPlan | undefined;
+  private latest: PolicyDelivery | undefined;
+  private suspended = false;
+  private connected = false;
+  private syncState: SyncState = 'synced';
+  private lastMessage: string | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private pendingEvents: AgentEvent[] = [];
+  private stopping: Promise<void> | undefined;
+  private resolveDone: () => void = () => undefined;
+  readonly done: Promise<void>;
+
+  constructor(private readonly opts: VenDaemonOptions) {
+    this.store = new VenStateStore(opts.dataDir);
+    this.nft = opts.nft ?? new Nft();
+    this.applier = new NftablesApplier({ nft: this.nft });
+    this.log = opts.log;
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  /** Runs `fn` after everything queued before it; errors are logged, never lost. */
+  private enqueue<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn);
+    this.queue = run.then(
+      () => undefined,
+      (err: unknown) => this.log.error({ err: message(err) }, `${what} failed`),
+    );
+    return run;
+  }
+
+  async start(): Promise<void> {
+    const identity = await this.store.requireIdentity();
+    this.identity = identity;
+    this.suspended = (await this.store.readLocal()).suspended;
+    this.applied = await this.store.readPlan();
+    if (this.suspended) {
+      await this.applier.removeTable();
+    } else if (this.applied) {
+      // Fail-static: enforce what was enforced before, whether or not the PCE answers.
+      try {
+        const out = await this.applier.apply(this.applied.plan, renderContext(this.applied.pce));
+        this.log.info({ delivery: this.applied.delivery, kind: out.kind, mode: this.applied.plan.enforcement_mode }, 'last plan re-applied at start');
+      } catch (err) {
+        this.syncState = 'error';
+        this.lastMessage = message(err);
+        this.log.error({ err: message(err) }, 'the last plan could not be re-applied at start');
+      }
+    }
+    this.control = await listenControl(this.store.socketPath, (cmd) => this.onControl(cmd));
+    this.client = new AgentClient(identity);
+    this.tamper = new TamperWatch({ nft: this.nft, intervalMs: this.opts.tamperIntervalMs ?? 30_000, onSuspect: (why) => void this.checkTamper(why) });
+    this.tamper.start();
+    this.stream = new PolicyStream(
+      this.client,
+      {
+        onEvent: (e) => this.onStreamEvent(e),
+        onConnected: (up, err) => this.onConnected(up, err),
+        onUnpaired: () => void this.onUnpaired(),
+      },
+      this.opts.backoff ? { backoff: this.opts.backoff } : {},
+    );
+    this.stream.start();
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? 30_000);
+    this.log.info({ pce: identity.pce_url, agent: identity.agent_id, suspended: this.suspended }, 'VEN running');
+  }
+
+  private onConnected(up: boolean, err?: unknown): void {
+    if (up !== this.connected) this.log.info({ connected: up, ...(err ? { err: message(err) } : {}) }, up ? 'connected to the PCE' : 'disconnected from the PCE');
+    else if (err && !up) this.log.warn({ err: message(err) }, 'cannot reach the PCE; enforcement unchanged');
+    this.connected = up;
+    if (up) void this.flushEvents();
+  }
+
+  private onStreamEvent(e: SseEvent): void {
+    if (e.event !== 'policy') return;
+    let d: PolicyDelivery;
+    try {
+      d = parseDelivery(e.data);
+    } catch (err) {
+      this.log.error({ err: message(err) }, 'the PCE sent a policy event that is not valid; ignored');
+      this.pushEvent({ type: 'apply_failed', severity: 'error', message: `invalid policy event: ${message(err)}` });
+      return;
+    }
+    this.latest = d;
+    void this.enqueue('apply', () => this.applyLatest());
+  }
+
+  /** Deliveries that arrive while one is applied collapse into the newest. */
+  private async applyLatest(): Promise<void> {
+    const d = this.latest;
+    this.latest = undefined;
+    const identity = this.identity;
+    if (!d || !identity) return;
+    const endpoint = pceEndpoint(identity, d.pce);
+    const record: StoredPlan = { delivery: d.delivery, policy_version: d.policy_version, plan: d.plan, pce: endpoint, applied_at: new Date().toISOString() };
+    if (this.suspended) {
+      await this.store.writePlan(record);
+      this.applied = record;
+      await this.ack(d, 'applied', 'suspended: stored, enforced on unsuspend');
+      return;
+    }
+    this.syncState = 'applying';
+    try {
+      const out = await this.applier.apply(d.plan, renderContext(endpoint));
+      await this.store.writePlan(record);
+      this.applied = record;
+      this.syncState = 'synced';
+      this.lastMessage = undefined;
+      this.log.info({ delivery: d.delivery, version: d.policy_version, kind: out.kind, mode: d.plan.enforcement_mode, ms: Math.round(Object.values(out.timings).reduce((a, b) => a + b, 0)) }, 'policy applied');
+      await this.ack(d, 'applied');
+    } catch (err) {
+      this.syncState = 'error';
+      this.lastMessage = message(err);
+      this.log.error({ delivery: d.delivery, err: message(err) }, 'policy apply failed; the previous policy stays');
+      this.pushEvent({ type: 'apply_failed', severity: 'error', message: `delivery ${d.delivery}: ${message(err)}`, details: { delivery: d.delivery, hash: d.plan.hash } });
+      await this.ack(d, 'error', message(err));
+    }
+    void this.heartbeat();
+  }
+
+  private async ack(d: PolicyDelivery, status: 'applied' | 'error', msg?: string): Promise<void> {
+    try {
+      await this.client?.ack(d.delivery, d.plan.hash, status, msg);
+    } catch (err) {
+      // The PCE sends the current state again on reconnect; that delivery gets its own ack.
+      this.log.warn({ delivery: d.delivery, err: message(err) }, 'ack not delivered');
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    try {
+      await this.client?.heartbeat({
+        ...(this.applied ? { applied_delivery: this.applied.delivery } : {}),
+        sync_state: this.syncState,
+        ...(this.lastMessage ? { message: this.lastMessage } : {}),
+        interfaces: hostInterfaces(),
+        suspended: this.suspended,
+      });
+    } catch {
+      // an outage changes nothing on the host; the stream loop reports it
+    }
+  }
+
+  private pushEvent(e: AgentEvent): void {
+    this.pendingEvents.push(e);
+    if (this.pendingEvents.length > 100) this.pendingEvents.splice(0, this.pendingEvents.length - 100);
+    void this.flushEvents();
+  }
+
+  private async flushEvents(): Promise<void> {
+    const batch = this.pendingEvents.splice(0, this.pendingEvents.length);
+    if (batch.length === 0 || !this.client) return;
+    try {
+      await this.client.events(batch);
+    } catch (err) {
+      this.pendingEvents.unshift(...batch);
+      this.log.warn({ err: message(err), events: batch.length }, 'events kept until the PCE answers');
+    }
+  }
+
+  private checkTamper(why: 'event' | 'periodic'): Promise<void> {
+    return this.enqueue('tamper check', async () => {
+      if (this.suspended || this.stopping) return;
+      const r = await this.applier.inspect();
+      if (r.ok) return;
+      this.log.warn({ reason: r.reason, trigger: why }, 'the Palisade table was changed outside Palisade; restoring');
+      await this.applier.restore();
+      this.pushEvent({
+        type: 'tamper_restored',
+        severity: 'warning',
+        message: `nftables table inet palisade was changed outside Palisade (${r.reason}); the applied policy was restored`,
+        details: { reason: r.reason, trigger: why, ...(this.applied ? { delivery: this.applied.delivery } : {}) },
+      });
+    });
+  }
+
+  status(): VenStatus {
+    const id = this.identity;
+    const plan = this.applied?.plan;
+    return {
+      daemon: true,
+      agent_id: id?.agent_id ?? '',
+      ven_href: id?.ven_href ?? '',
+      workload_href: id?.workload_href ?? '',
+      pce_url: id?.pce_url ?? '',
+      connected: this.connected,
+      suspended: this.suspended,
+      sync_state: this.syncState,
+      message: this.lastMessage ?? null,
+      applied_delivery: this.applied?.delivery ?? null,
+      policy_version: this.applied?.policy_version ?? null,
+      plan_hash: plan?.hash ?? null,
+      enforcement_mode: plan?.enforcement_mode ?? null,
+      visibility_level: plan?.visibility_level ?? null,
+    };
+  }
+
+  private onControl(cmd: ControlCommand): Promise<unknown> {
+    switch (cmd) {
+      case 'status':
+        return Promise.resolve(this.status());
+      case 'suspend':
+        return this.enqueue('suspend', async () => {
+          this.suspended = true;
+          await this.store.writeLocal({ suspended: true });
+          await this.applier.removeTable();
+          this.log.info({}, 'suspended: firewall rules removed');
+          void this.heartbeat();
+          return this.status();
+        });
+      case 'unsuspend':
+        return this.enqueue('unsuspend', async () => {
+          this.suspended = false;
+          await this.store.writeLocal({ suspended: false });
+          if (this.applied) await this.applier.apply(this.applied.plan, renderContext(this.applied.pce));
+          this.log.info({}, 'unsuspended: last plan re-applied');
+          void this.heartbeat();
+          return this.status();
+        });
+      case 'unpair':
+        return this.enqueue('unpair', async () => {
+          let told = true;
+          try {
+            await this.client?.deactivate();
+          } catch (err) {
+            told = false;
+            this.log.warn({ err: message(err) }, 'could not tell the PCE about the unpair');
+          }
+          await this.removeEverything();
+          setImmediate(() => void this.stop());
+          return { unpaired: true, pce_told: told };
+        });
+    }
+  }
+
+  private async removeEverything(): Promise<void> {
+    this.tamper?.stop();
+    await this.applier.removeTable();
+    this.applier.forget();
+    await this.store.removeAll();
+  }
+
+  private async onUnpaired(): Promise<void> {
+    this.log.warn({}, 'the PCE unpaired this VEN: removing everything Palisade installed');
+    await this.enqueue('unpair', () => this.removeEverything());
+    await this.stop();
+  }
+
+  /** Stops the daemon; the firewall stays as it is (fail-static). */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+      this.tamper?.stop();
+      await this.stream?.stop();
+      await this.queue;
+      await new Promise<void>((resolve) => (this.control ? this.control.close(() => resolve()) : resolve()));
+      await removeFile(this.store.socketPath);
+      this.client?.close();
+      this.resolveDone();
+    })();
+    return this.stopping;
+  }
+}
