@@ -1,0 +1,255 @@
+/**
+ * A fleet of hosts in network namespaces on one bridge (LAB.md recipe), a real PCE process in
+ * its own namespace on the bridge (192.0.2.254), and real VEN daemons started as child
+ * processes inside the host namespaces. Everything created here is torn down by `close()`.
+ */
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const REPO = resolve(import.meta.dirname, '../../..');
+const CLI = join(REPO, 'bin/palisade.mjs');
+export const PCE_ADDRESS = '192.0.2.254';
+
+function ip(...args: string[]): void {
+  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+export function nsExec(ns: string, file: string, args: readonly string[], input?: string): string {
+  return execFileSync('ip', ['netns', 'exec', ns, file, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+export function nsExecAsync(ns: string, file: string, args: readonly string[], timeoutMs = 20_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile('ip', ['netns', 'exec', ns, file, ...args], { encoding: 'utf8', timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+export interface Host {
+  readonly ns: string;
+  readonly address: string;
+  readonly dataDir: string;
+  ven?: ChildProcess;
+  servers?: ChildProcess;
+}
+
+export interface ApiAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export class Fleet {
+  readonly id = randomBytes(2).toString('hex');
+  readonly sw = `pal-sw-${this.id}`;
+  readonly hosts: Host[] = [];
+  readonly pceNs = `pal-pce-${this.id}`;
+  pceProcess: ChildProcess | undefined;
+  pceDir = '';
+  apiSocket = '';
+  private fp = '';
+  workDir = '';
+  private port = 0;
+  private key = '';
+  private readonly children = new Set<ChildProcess>();
+
+  async setUp(count: number): Promise<void> {
+    this.workDir = await mkdtemp(join(tmpdir(), 'palisade-netns-'));
+    this.pceDir = join(this.workDir, 'pce');
+    ip('netns', 'add', this.sw);
+    ip('-n', this.sw, 'link', 'add', 'br0', 'type', 'bridge');
+    ip('-n', this.sw, 'link', 'set', 'br0', 'up');
+    for (let i = 1; i <= count; i++) {
+      const ns = `pal-h${i}-${this.id}`;
+      ip('netns', 'add', ns);
+      ip('-n', ns, 'link', 'set', 'lo', 'up');
+      ip('link', 'add', `palt${this.id}${i}`, 'netns', ns, 'type', 'veth', 'peer', 'name', `p${i}`, 'netns', this.sw);
+      ip('-n', ns, 'link', 'set', `palt${this.id}${i}`, 'name', 'eth0');
+      ip('-n', ns, 'addr', 'add', `192.0.2.${i}/24`, 'dev', 'eth0');
+      ip('-n', ns, 'link', 'set', 'eth0', 'up');
+      ip('-n', this.sw, 'link', 'set', `p${i}`, 'master', 'br0');
+      ip('-n', this.sw, 'link', 'set', `p${i}`, 'up');
+      this.hosts.push({ ns, address: `192.0.2.${i}`, dataDir: join(this.workDir, `ven${i}`) });
+    }
+    // The PCE's own namespace on the bridge (never the root namespace: it may be on 192.0.2.0/24 itself).
+    ip('netns', 'add', this.pceNs);
+    ip('-n', this.pceNs, 'link', 'set', 'lo', 'up');
+    ip('link', 'add', `palp${this.id}`, 'netns', this.pceNs, 'type', 'veth', 'peer', 'name', 'pce', 'netns', this.sw);
+    ip('-n', this.pceNs, 'link', 'set', `palp${this.id}`, 'name', 'eth0');
+    ip('-n', this.pceNs, 'addr', 'add', `${PCE_ADDRESS}/24`, 'dev', 'eth0');
+    ip('-n', this.pceNs, 'link', 'set', 'eth0', 'up');
+    ip('-n', this.sw, 'link', 'set', 'pce', 'master', 'br0');
+    ip('-n', this.sw, 'link', 'set', 'pce', 'up');
+    this.apiSocket = join(this.workDir, 'pce-api.sock');
+    await this.startPce();
+  }
+
+  /** Starts (or restarts, same data dir and port) the PCE process in its namespace. */
+  async startPce(): Promise<void> {
+    const child = spawn('ip', ['netns', 'exec', this.pceNs, process.execPath, '--import', 'tsx', join(import.meta.dirname, 'pce-process.ts'), this.pceDir, `${PCE_ADDRESS}:${this.port}`, this.apiSocket], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    this.children.add(child);
+    child.once('exit', () => this.children.delete(child));
+    const line = await new Promise<string>((ok, fail) => {
+      let buf = '';
+      child.stdout?.on('data', (c: Buffer) => {
+        buf += c.toString('utf8');
+        const nl = buf.indexOf('\n');
+        if (nl !== -1) ok(buf.slice(0, nl));
+      });
+      child.once('exit', (code) => fail(new Error(`the PCE process exited with ${code}`)));
+    });
+    const info = JSON.parse(line) as { port: number; fingerprint: string; adminKey: { key_id: string; secret: string } | null };
+    this.port = info.port;
+    this.fp = info.fingerprint;
+    if (info.adminKey) this.key = `${info.adminKey.key_id}:${info.adminKey.secret}`;
+    this.pceProcess = child;
+  }
+
+  /** Kills the PCE process outright (SIGKILL: no goodbye to the agents). */
+  async killPce(): Promise<void> {
+    const c = this.pceProcess;
+    this.pceProcess = undefined;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    await new Promise<void>((done) => {
+      c.once('exit', () => done());
+      c.kill('SIGKILL');
+    });
+  }
+
+  get url(): string {
+    return `https://${PCE_ADDRESS}:${this.port}`;
+  }
+
+  get fingerprint(): string {
+    return this.fp;
+  }
+
+  /** The REST API as the org owner (the test trusts its own PCE's self-signed certificate). */
+  api(method: string, path: string, body?: unknown): Promise<ApiAnswer> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    return new Promise((ok, fail) => {
+      const req = request(
+        {
+          socketPath: this.apiSocket,
+          method,
+          path: `/api/v2${path}`,
+          rejectUnauthorized: false,
+          agent: false,
+          headers: {
+            authorization: `Basic ${Buffer.from(this.key).toString('base64')}`,
+            accept: 'application/json',
+            ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown = text;
+            try {
+              parsed = text === '' ? undefined : (JSON.parse(text) as unknown);
+            } catch {
+              // keep the text
+            }
+            if ((res.statusCode ?? 0) >= 400) fail(new Error(`${method} ${path} → ${res.statusCode}: ${text}`));
+            else ok({ status: res.statusCode ?? 0, body: parsed });
+          });
+        },
+      );
+      req.on('error', fail);
+      req.end(payload);
+    });
+  }
+
+  /** `palisade …` inside a host namespace. */
+  cli(host: Host, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return nsExecAsync(host.ns, process.execPath, [CLI, ...args]);
+  }
+
+  startVen(host: Host): ChildProcess {
+    const log = createWriteStream(join(this.workDir, `${host.ns}.log`), { flags: 'a' });
+    const child = spawn('ip', ['netns', 'exec', host.ns, process.execPath, CLI, 'ven', 'run', '--data-dir', host.dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    this.children.add(child);
+    child.once('exit', () => this.children.delete(child));
+    host.ven = child;
+    return child;
+  }
+
+  async stopVen(host: Host): Promise<void> {
+    const c = host.ven;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    await new Promise<void>((done) => {
+      c.once('exit', () => done());
+      c.kill('SIGTERM');
+      setTimeout(() => c.kill('SIGKILL'), 5_000).unref();
+    });
+  }
+
+  /** TCP listeners on `ports` inside the host (they answer "ok" and close). */
+  startServers(host: Host, ports: readonly number[]): Promise<void> {
+    const code = `const net=require('net');let n=0;for(const p of ${JSON.stringify(ports)}){net.createServer(s=>{s.end('ok')}).listen(p,'0.0.0.0',()=>{if(++n===${ports.length})console.log('ready')})}`;
+    const child = spawn('ip', ['netns', 'exec', host.ns, process.execPath, '-e', code], { stdio: ['ignore', 'pipe', 'ignore'] });
+    this.children.add(child);
+    child.once('exit', () => this.children.delete(child));
+    host.servers = child;
+    return new Promise((ok, fail) => {
+      child.stdout?.once('data', () => ok());
+      child.once('exit', (c) => fail(new Error(`servers in ${host.ns} exited with ${c}`)));
+    });
+  }
+
+  /** Does a TCP connection from `from` to `to:port` get through within 1.2 s? */
+  async connects(from: Host, to: Host, port: number): Promise<boolean> {
+    const code = `const s=require('net').connect({host:'${to.address}',port:${port}});const t=setTimeout(()=>{process.exit(2)},1200);s.on('data',()=>{clearTimeout(t);process.exit(0)});s.on('error',()=>process.exit(3))`;
+    const r = await nsExecAsync(from.ns, process.execPath, ['-e', code], 5_000);
+    return r.code === 0;
+  }
+
+  async close(): Promise<void> {
+    for (const h of this.hosts) await this.stopVen(h);
+    for (const c of this.children) c.kill('SIGKILL');
+    await this.killPce();
+    for (const h of this.hosts) {
+      try {
+        ip('netns', 'del', h.ns);
+      } catch {
+        // gone already
+      }
+    }
+    for (const cmd of [['netns', 'del', this.pceNs], ['netns', 'del', this.sw]]) {
+      try {
+        ip(...cmd);
+      } catch {
+        // gone already
+      }
+    }
+    if (!process.env['PALISADE_KEEP_TEST_DIRS']) await rm(this.workDir, { recursive: true, force: true });
+  }
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
