@@ -187,7 +187,9 @@ export class VenDaemon {
     }
     this.syncState = 'applying';
     try {
+      const hadTable = this.applier.current()?.digest != null;
       const out = await this.applier.apply(d.plan, renderContext(endpoint));
+      if (out.kind === 'full' && !hadTable) this.stream?.reconnect();
       await this.store.writePlan(record);
       this.applied = record;
       this.syncState = 'synced';
@@ -251,6 +253,7 @@ export class VenDaemon {
       if (r.ok) return;
       this.log.warn({ reason: r.reason, trigger: why }, 'the Palisade table was changed outside Palisade; restoring');
       await this.applier.restore();
+      this.stream?.reconnect();
       this.pushEvent({
         type: 'tamper_restored',
         severity: 'warning',
@@ -299,6 +302,7 @@ export class VenDaemon {
           this.suspended = false;
           await this.store.writeLocal({ suspended: false });
           if (this.applied) await this.applier.apply(this.applied.plan, renderContext(this.applied.pce));
+          this.stream?.reconnect();
           this.log.info({}, 'unsuspended: last plan re-applied');
           void this.heartbeat();
           return this.status();

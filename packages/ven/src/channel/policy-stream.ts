@@ -24,6 +24,7 @@ export class PolicyStream {
   private readonly backoff: Backoff;
   private readonly idleMs: number;
   private stopped = false;
+  private immediate = false;
   private current: { destroy: () => void } | undefined;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
@@ -58,6 +59,17 @@ export class PolicyStream {
     });
   }
 
+  /**
+   * Drops the current connection and dials again at once. The daemon calls this after it
+   * loaded a table onto a host that had none: a connection opened before conntrack ran in
+   * the namespace is not tracked, and a stream only the PCE writes to would then look like
+   * new inbound traffic to a default-deny input chain.
+   */
+  reconnect(): void {
+    this.immediate = true;
+    this.current?.destroy();
+  }
+
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
@@ -72,7 +84,8 @@ export class PolicyStream {
         this.handlers.onConnected(false, err);
       }
       if (this.stopped) return;
-      await this.sleep(this.backoff.next());
+      if (this.immediate) this.immediate = false;
+      else await this.sleep(this.backoff.next());
     }
   }
 
