@@ -6,8 +6,8 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v wrk >/dev/null; then
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v wrk >/dev/null || ! command -v nft >/dev/null || ! command -v ip >/dev/null; then
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y --no-install-recommends postgresql wrk >/dev/null
+  $SUDO apt-get install -y --no-install-recommends postgresql wrk nftables iproute2 >/dev/null
 fi
 echo "test dependencies present: $(ls -d /usr/lib/postgresql/*/bin | head -1)"
