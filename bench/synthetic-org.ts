@@ -92,7 +92,7 @@ export function generateSyntheticOrg(o: SyntheticOrgOptions): SyntheticOrg {
   const infraApps = apps.slice(0, Math.max(1, Math.round(apps.length * 0.01)));
   const appTiers = new Map<string, string[]>();
   for (const a of apps) {
-    const n = 3 + int(4);
+    const n = Math.min(tierRoles.length, 3 + int(4));
     const tiers = new Set<string>();
     while (tiers.size < n) tiers.add(pick(tierRoles));
     appTiers.set(a, [...tiers]);

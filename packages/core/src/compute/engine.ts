@@ -27,6 +27,7 @@ import { PlanBuilder, type PlanContext } from './plan-builder.ts';
 import { PolicyContext } from './policy-context.ts';
 import { Resolution, Unit, type RuleState, type Side } from './resolution.ts';
 import { compilePolicy, type CompiledRule, type UnitSpec } from './rule-compiler.ts';
+import { secureConnectPairWarning } from './secure-connect-pairs.ts';
 import type { ChangeResult, ComputeWorkload, LabelKeyRef, PolicySnapshot, SecureConnectAuth, WorkloadPlan } from './types.ts';
 import { WorkloadRecord } from './workload-record.ts';
 import { LabelInterner } from './match-program.ts';
@@ -177,12 +178,17 @@ export class PolicyEngine {
 
   /**
    * Policy-level diagnostics: every problem found compiling the rules (with the href and path
-   * of the object at fault), and SecureConnect errors against the current inventory.
+   * of the object at fault), SecureConnect errors against the current inventory, and per
+   * SecureConnect rule a warning naming the pairs whose traffic will be blocked.
    */
   diagnostics(): Diagnostic[] {
     this.ensureComputed();
     const out: Diagnostic[] = [];
-    for (const r of this.rules) out.push(...r.diagnostics);
+    for (const r of this.rules) {
+      out.push(...r.diagnostics);
+      const w = secureConnectPairWarning(r, this.recs);
+      if (w) out.push(w);
+    }
     return out;
   }
 
