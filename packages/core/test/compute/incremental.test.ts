@@ -11,8 +11,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PolicyEngine } from '../../src/compute/engine.ts';
 import type { ChangeResult, ComputeWorkload, PolicySnapshot } from '../../src/compute/types.ts';
+import type { IpList } from '../../src/model/ip-lists.ts';
+import type { LabelGroup } from '../../src/model/labels.ts';
 import type { RuleSet, SecRule } from '../../src/model/rule-sets.ts';
 import { generateSyntheticOrg, rng } from '../../../../bench/synthetic-org.ts';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 interface State {
   snapshot: PolicySnapshot;
@@ -111,10 +115,10 @@ describe('incremental recompute', () => {
         result = engine.removeWorkload(w.id);
       } else {
         // a provision
-        const snap = structuredClone(state.snapshot);
+        const snap = structuredClone(state.snapshot) as Mutable<PolicySnapshot>;
         const p = int(6);
         if (p <= 2) {
-          const rs = pick(snap.ruleSets) as { -readonly [K in keyof RuleSet]: RuleSet[K] };
+          const rs = pick(snap.ruleSets) as Mutable<RuleSet>;
           const rules = [...rs.rules] as SecRule[];
           const i = int(Math.max(1, rules.length));
           const r = rules[i];
@@ -129,11 +133,11 @@ describe('incremental recompute', () => {
           if (rand() < 0.1) rs.enabled = !rs.enabled;
           what = `provision rule set ${rs.id} (edit ${edit})`;
         } else if (p === 3 && snap.labelGroups.length > 0) {
-          const g = pick(snap.labelGroups) as { labels: { href: string }[] };
+          const g = pick(snap.labelGroups) as Mutable<LabelGroup>;
           g.labels = [...g.labels, { href: `/orgs/1/labels/${pick(byKey('env'))}` }];
           what = 'provision label group';
         } else if (p === 4) {
-          const l = pick(snap.ipLists.slice(1)) as { ip_ranges: unknown[] };
+          const l = pick(snap.ipLists.slice(1)) as Mutable<IpList>;
           l.ip_ranges = [...l.ip_ranges, { from_ip: `10.200.${int(4)}.0/24`, exclusion: rand() < 0.3 }];
           what = 'provision IP list';
         } else {
