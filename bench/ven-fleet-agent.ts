@@ -1,0 +1,52 @@
+/**
+ * One process of the 1,000-agent benchmark (ven.bench.ts): holds many real policy streams
+ * (the VEN's own channel client: pinned TLS, SSE, backoff) and, for every delivery, checks
+ * it, renders the nftables script as the daemon would, and acknowledges it. It does not run
+ * nft (1,000 hosts' worth of kernel tables do not fit one machine). Reports to the parent
+ * over IPC: `ready` once every agent acked its first delivery, then one `ack` per delivery.
+ */
+import { readFileSync } from 'node:fs';
+import { renderNftables } from '@palisade/render/nftables/nftables-renderer.ts';
+import { AgentClient } from '@palisade/ven/channel/agent-client.ts';
+import { parseDelivery } from '@palisade/ven/channel/delivery.ts';
+import { PolicyStream } from '@palisade/ven/channel/policy-stream.ts';
+import type { VenIdentity } from '@palisade/ven/state/ven-state-store.ts';
+
+const [file, from, to] = process.argv.slice(2);
+const all = JSON.parse(readFileSync(file ?? '', 'utf8')) as VenIdentity[];
+const mine = all.slice(Number(from), Number(to));
+const send = (m: unknown): void => {
+  process.send?.(m);
+};
+let firstAcks = 0;
+const streams: PolicyStream[] = [];
+
+for (const id of mine) {
+  const client = new AgentClient(id, 2);
+  let first = true;
+  const stream = new PolicyStream(client, {
+    onEvent: (e) => {
+      if (e.event !== 'policy') return;
+      const d = parseDelivery(e.data);
+      renderNftables(d.plan, { pce: { addresses: d.pce.addresses.length > 0 ? d.pce.addresses : ['127.0.0.1'], port: d.pce.port } });
+      void client.ack(d.delivery, d.plan.hash, 'applied').then(
+        () => {
+          send({ type: 'ack', agent: id.agent_id, version: d.policy_version, t: Date.now() });
+          if (first) {
+            first = false;
+            if (++firstAcks === mine.length) send({ type: 'ready' });
+          }
+        },
+        (err: unknown) => send({ type: 'error', message: String(err) }),
+      );
+    },
+    onConnected: () => undefined,
+    onUnpaired: () => undefined,
+  });
+  streams.push(stream);
+  stream.start();
+}
+
+process.on('message', (m) => {
+  if ((m as { type?: string }).type === 'stop') void Promise.all(streams.map((s) => s.stop())).then(() => process.exit(0));
+});

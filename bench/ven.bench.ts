@@ -1,0 +1,243 @@
+/**
+ * Issue 4 figures.
+ *  1. Provision → every agent acknowledged, 1,000 agents on the real channel (TLS with a
+ *     pinned fingerprint, SSE push, POST ack), spread over several processes
+ *     (ven-fleet-agent.ts). Targets: p95 ≤ 1 s, max ≤ 2 s.
+ *  2. Applying a plan with 50,000 peer addresses (check, swap, verify) against a raw
+ *     `nft -f` of the same script, in a throwaway network namespace. Target ≤ 1.2×.
+ *  3. RSS of one idle VEN daemon (`palisade ven run` in a namespace, paired with a PCE).
+ *     Target ≤ 60 MB.
+ * Figures 2 and 3 need root (namespaces, nftables); without it they are skipped, saying so.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import pino from 'pino';
+import { startPce } from '@palisade/pce/main.ts';
+import type { WorkloadPlan } from '@palisade/core/compute/index.ts';
+import { renderNftables } from '@palisade/render/nftables/nftables-renderer.ts';
+import { NftablesApplier } from '@palisade/ven/apply/nftables-applier.ts';
+import { Nft } from '@palisade/ven/sys/nft.ts';
+import type { VenIdentity } from '@palisade/ven/state/ven-state-store.ts';
+import { Fleet, waitFor } from '../test/netns/support/fleet.ts';
+
+const AGENTS = Number(process.env['VEN_BENCH_AGENTS'] ?? 1000);
+const PROCESSES = Number(process.env['VEN_BENCH_PROCESSES'] ?? 4);
+const ROUNDS = 3;
+const PEERS = 50_000;
+
+function pct(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+function median(xs: readonly number[]): number {
+  return pct([...xs].sort((a, b) => a - b), 50);
+}
+
+const insecure = new Agent({ connect: { rejectUnauthorized: false }, connections: 16 });
+
+async function call(base: string, auth: string | null, method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<unknown> {
+  const r = await request(`${base}${path}`, {
+    method,
+    dispatcher: insecure,
+    headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await r.body.text();
+  if (r.statusCode >= 400) throw new Error(`${method} ${path} → ${r.statusCode}: ${text.slice(0, 300)}`);
+  return text === '' ? undefined : (JSON.parse(text) as unknown);
+}
+
+async function agentsFigure(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'palisade-ven-bench-'));
+  const running = await startPce({ dataDir: join(dir, 'pce'), listen: '127.0.0.1:0', tls: 'auto', rateLimitPerMinute: 0, logger: pino({ level: 'silent' }) });
+  const children: ChildProcess[] = [];
+  try {
+    const key = running.adminKey;
+    if (!key || !running.fingerprint) throw new Error('fresh PCE expected');
+    const auth = `Basic ${Buffer.from(`${key.key_id}:${key.secret}`).toString('base64')}`;
+    const api = (m: 'GET' | 'POST' | 'PUT', p: string, b?: unknown): Promise<unknown> => call(running.url, auth, m, `/api/v2${p}`, b);
+    const href = (o: unknown): string => String((o as { href: string }).href);
+    const web = href(await api('POST', '/orgs/1/labels', { key: 'role', value: 'web' }));
+    const client = href(await api('POST', '/orgs/1/labels', { key: 'role', value: 'client' }));
+    const ruleSet = href(await api('POST', '/orgs/1/sec_policy/draft/rule_sets', { name: 'app', rules: [{ providers: [{ label: { href: web } }], consumers: [{ label: { href: client } }], ingress_services: [{ proto: 6, port: 8080 }] }] }));
+    await api('POST', '/orgs/1/sec_policy', { update_description: 'start' });
+    const codes: string[] = [];
+    for (const [name, label] of [['web', web], ['client', client]] as const) {
+      const p = href(await api('POST', '/orgs/1/pairing_profiles', { name, labels: [{ href: label }], enforcement_mode: 'full' }));
+      codes.push(String((await api('POST', `${p}/pairing_key`, {}) as { activation_code: string }).activation_code));
+    }
+    const t0 = performance.now();
+    const identities: VenIdentity[] = [];
+    for (let start = 0; start < AGENTS; start += 25) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(25, AGENTS - start) }, async (_, k) => {
+          const i = start + k;
+          const r = (await call(running.url, null, 'POST', '/api/v2/agent/activate', {
+            activation_code: codes[i % 2],
+            hostname: `bench-${i}`,
+            os_type: 'linux',
+            interfaces: [{ name: 'eth0', address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, cidr_block: 8 }],
+          })) as { org_id: number; agent_id: string; secret: string; ven: { href: string }; workload: { href: string } };
+          return { org_id: r.org_id, agent_id: r.agent_id, secret: r.secret, pce_url: running.url, fingerprint: running.fingerprint, ven_href: r.ven.href, workload_href: r.workload.href, hostname: `bench-${i}`, activated_at: '' } satisfies VenIdentity;
+        }),
+      );
+      identities.push(...batch);
+    }
+    console.log(`activated ${AGENTS} agents in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const file = join(dir, 'identities.json');
+    writeFileSync(file, JSON.stringify(identities), { mode: 0o600 });
+
+    const acks = new Map<number, number[]>();
+    let ready = 0;
+    const errors: string[] = [];
+    const per = Math.ceil(AGENTS / PROCESSES);
+    for (let p = 0; p < PROCESSES; p++) {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ven-fleet-agent.ts'), file, String(p * per), String(Math.min(AGENTS, (p + 1) * per))], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      child.on('message', (m: { type: string; version?: number; t?: number; message?: string }) => {
+        if (m.type === 'ready') ready++;
+        else if (m.type === 'ack' && typeof m.version === 'number' && typeof m.t === 'number') (acks.get(m.version) ?? acks.set(m.version, []).get(m.version))?.push(m.t);
+        else if (m.type === 'error' && errors.length < 5) errors.push(String(m.message));
+      });
+      children.push(child);
+    }
+    const t1 = performance.now();
+    await waitFor('every agent to connect and ack its first plan', async () => ready === PROCESSES, 180_000, 100);
+    console.log(`${AGENTS} agents in ${PROCESSES} processes connected and acked their first plan in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+
+    const rows: string[] = [];
+    let worstP95 = 0;
+    let worstMax = 0;
+    for (let round = 1; round <= ROUNDS; round++) {
+      await api('POST', `${ruleSet}/sec_rules`, { providers: [{ label: { href: web } }], consumers: [{ label: { href: client } }], ingress_services: [{ proto: 6, port: 9000 + round }] });
+      const start = Date.now();
+      const prov = (await api('POST', '/orgs/1/sec_policy', { update_description: `round ${round}` })) as { version: number; workloads_affected: number };
+      await waitFor(`${AGENTS} acks of version ${prov.version}`, async () => (acks.get(prov.version)?.length ?? 0) >= AGENTS, 60_000, 20);
+      const lat = (acks.get(prov.version) ?? []).map((t) => t - start).sort((a, b) => a - b);
+      worstP95 = Math.max(worstP95, pct(lat, 95));
+      worstMax = Math.max(worstMax, lat[lat.length - 1] ?? NaN);
+      rows.push(`  round ${round}: version ${prov.version}, ${prov.workloads_affected} workloads affected, acks p50 ${pct(lat, 50)} ms, p95 ${pct(lat, 95)} ms, max ${lat[lat.length - 1]} ms`);
+    }
+    console.log(`provision → every agent acknowledged (${AGENTS} agents, real channel):`);
+    for (const r of rows) console.log(r);
+    console.log(`  worst p95 ${worstP95} ms (target ≤ 1000) ${worstP95 <= 1000 ? 'MET' : 'MISSED'}; worst max ${worstMax} ms (target ≤ 2000) ${worstMax <= 2000 ? 'MET' : 'MISSED'}`);
+    if (errors.length > 0) console.log(`  agent errors: ${errors.join(' | ')}`);
+  } finally {
+    for (const c of children) c.send({ type: 'stop' });
+    await Promise.all(children.map((c) => new Promise<void>((done) => (c.exitCode !== null ? done() : (c.once('exit', () => done()), setTimeout(() => c.kill('SIGKILL'), 5_000).unref())))));
+    await running.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function bigPlan(peers: number, hash: string, shift = 0): WorkloadPlan {
+  // Every other address, so no two peers merge into one interval: 50,000 set elements.
+  const ipv4 = Array.from({ length: peers }, (_, i) => {
+    const n = 2 * (i + shift);
+    return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+  });
+  return {
+    workload: { id: 'w', href: '/orgs/1/workloads/w', name: 'bench', os_type: 'linux', os_version: '', addresses: ['192.0.2.1'] },
+    enforcement_mode: 'full',
+    visibility_level: 'flow_summary',
+    address_sets: [{ name: 'ps_00000000000000aa', ipv4, ipv6: [], fqdns: [] }],
+    inbound: [{ peers: 'ps_00000000000000aa', services: [{ proto: 6, port: 443 }], rule: '/orgs/1/sec_policy/active/rule_sets/1/sec_rules/1', sec_connect: false }],
+    outbound: [{ peers: 'ps_00000000000000aa', services: [{ proto: 6, port: 5432 }], rule: '/orgs/1/sec_policy/active/rule_sets/1/sec_rules/2', sec_connect: false }],
+    deny_inbound: [],
+    deny_outbound: [],
+    secure_connect: { peers: [] },
+    diagnostics: [],
+    hash,
+  };
+}
+
+async function applyFigure(): Promise<void> {
+  const ns = `pal-bench-${process.pid}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    const nft = new Nft({ command: ['ip', 'netns', 'exec', ns, 'nft'] });
+    const ctx = { pce: { addresses: ['192.0.2.254'], port: 8443 } };
+    const plan = bigPlan(PEERS, '00000000000000a1');
+    const script = renderNftables(plan, ctx);
+    const drop = async (): Promise<void> => {
+      await nft.apply('table inet palisade\ndelete table inet palisade\n');
+    };
+    const raw: number[] = [];
+    const ven: number[] = [];
+    const steps: Record<string, number[]> = {};
+    for (let i = 0; i < 5; i++) {
+      await drop();
+      let t = performance.now();
+      const r = await nft.apply(script);
+      if (r.code !== 0) throw new Error(r.stderr);
+      raw.push(performance.now() - t);
+      await drop();
+      const applier = new NftablesApplier({ nft });
+      t = performance.now();
+      const out = await applier.apply(plan, ctx);
+      ven.push(performance.now() - t);
+      for (const [k, v] of Object.entries(out.timings)) (steps[k] ??= []).push(v);
+    }
+    const ratio = median(ven) / median(raw);
+    console.log(`apply a plan with ${PEERS.toLocaleString('en')} peer addresses (median of 5, first apply of a full table):`);
+    console.log(`  raw nft -f of the rendered script: ${median(raw).toFixed(0)} ms`);
+    console.log(`  VEN applier (render + check + swap + verify): ${median(ven).toFixed(0)} ms = ${ratio.toFixed(2)}× raw (target ≤ 1.2×) ${ratio <= 1.2 ? 'MET' : 'MISSED'}`);
+    console.log(`    steps: ${Object.entries(steps).map(([k, v]) => `${k} ${median(v).toFixed(0)} ms`).join(', ')}`);
+    const unchecked: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await drop();
+      const applier = new NftablesApplier({ nft, check: false });
+      const t = performance.now();
+      await applier.apply(plan, ctx);
+      unchecked.push(performance.now() - t);
+    }
+    console.log(`  VEN applier without the separate nft -c pass (swap is one transaction anyway): ${median(unchecked).toFixed(0)} ms = ${(median(unchecked) / median(raw)).toFixed(2)}× raw`);
+    // A membership change of 1% of the peers: the set-delta path.
+    const applier = new NftablesApplier({ nft });
+    await drop();
+    await applier.apply(plan, ctx);
+    const deltas: number[] = [];
+    for (let i = 1; i <= 3; i++) {
+      const t = performance.now();
+      const out = await applier.apply(bigPlan(PEERS, `00000000000000b${i}`, i * 500), ctx);
+      deltas.push(performance.now() - t);
+      if (out.kind !== 'delta') throw new Error(`expected a set delta, got ${out.kind}`);
+    }
+    console.log(`  membership change (shift of 500 peers) through the set delta, verified: ${median(deltas).toFixed(0)} ms`);
+  } finally {
+    execFileSync('ip', ['netns', 'del', ns]);
+  }
+}
+
+async function rssFigure(): Promise<void> {
+  const fleet = new Fleet();
+  try {
+    await fleet.setUp(1);
+    const h = fleet.hosts[0];
+    if (!h) throw new Error('no host');
+    const profile = String(((await fleet.api('POST', '/orgs/1/pairing_profiles', { name: 'p', enforcement_mode: 'full' })).body as { href: string }).href);
+    const code = String(((await fleet.api('POST', `${profile}/pairing_key`, {})).body as { activation_code: string }).activation_code);
+    const r = await fleet.cli(h, ['ven', 'activate', '--pce', fleet.url, '--activation-code', code, '--fingerprint', fleet.fingerprint, '--data-dir', h.dataDir, '--json']);
+    if (r.code !== 0) throw new Error(r.stderr);
+    const venHref = (JSON.parse(r.stdout) as { ven: { href: string } }).ven.href;
+    const child = fleet.startVen(h);
+    await waitFor('the VEN to apply its plan', async () => ((await fleet.api('GET', venHref)).body as { policy_sync: { state: string; applied: number } }).policy_sync.applied > 0, 30_000);
+    await new Promise((r2) => setTimeout(r2, 5_000));
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    const rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+    const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+    console.log(`idle VEN daemon (palisade ven run through bin/palisade.mjs + tsx, connected, plan applied, 5 s idle):`);
+    console.log(`  RSS ${rss.toFixed(1)} MB (peak ${hwm.toFixed(1)} MB), target ≤ 60 MB ${rss <= 60 ? 'MET' : 'MISSED'}`);
+  } finally {
+    await fleet.close();
+  }
+}
+
+const root = process.getuid?.() === 0;
+await agentsFigure();
+if (root) {
+  await applyFigure();
+  await rssFigure();
+} else console.log('apply and RSS figures skipped: they need root (network namespaces, nftables)');
