@@ -1,8 +1,8 @@
 /**
  * What the kernel holds for Palisade's table, read back from `nft -j list table inet NAME`,
  * in two forms: a digest of the whole table (handles and counter values left out, since
- * they change without anyone changing the policy) for tamper checks, and a summary (sets
- * as address intervals, chains with hook, policy and rule count) to compare with the plan.
+ * they change without anyone changing the policy) for tamper checks, and a summary (set
+ * members, chains with hook, policy and rule count) to compare with the plan.
  */
 import { createHash } from 'node:crypto';
 import { formatIp, parseCidr, parseIp } from '@palisade/core/ip.ts';
@@ -16,9 +16,14 @@ export interface LiveChain {
   readonly rules: number;
 }
 
+export interface LiveSet {
+  readonly type: string;
+  /** Members as nft lists them, written like the renderer writes them (`a`, `a/len`, `a-b`). */
+  readonly elements: readonly string[];
+}
+
 export interface TableSummary {
-  /** Set name → its members as merged intervals (`a-b`, sorted). */
-  readonly sets: ReadonlyMap<string, string>;
+  readonly sets: ReadonlyMap<string, LiveSet>;
   readonly chains: readonly LiveChain[];
 }
 
@@ -99,23 +104,41 @@ export function canonicalElements(elements: readonly string[], family: Family): 
   return canonicalIntervals(items, family);
 }
 
-/** Parses the JSON listing. Unknown shapes become a mismatch later, never an exception. */
+/** One listed element as text: `a`, `a/len` or `a-b`; '?' for a shape this code does not know. */
+function elementText(e: Json | undefined): string {
+  if (typeof e === 'string') return e;
+  if (!isObject(e)) return '?';
+  if (isObject(e['elem'])) return elementText(e['elem']['val']);
+  const prefix = e['prefix'];
+  if (isObject(prefix) && typeof prefix['addr'] === 'string' && typeof prefix['len'] === 'number') return `${prefix['addr']}/${prefix['len']}`;
+  const range = e['range'];
+  if (Array.isArray(range) && typeof range[0] === 'string' && typeof range[1] === 'string') return `${range[0]}-${range[1]}`;
+  return '?';
+}
+
+/**
+ * Parses the JSON listing. Unknown shapes become a mismatch later, never an exception.
+ * Set elements (the bulk: 50k of them for a big plan) are turned into text once and hashed
+ * as text; only the small rest of the table goes through the generic normalization.
+ */
 export function parseLiveTable(jsonText: string): LiveTable {
   const doc = JSON.parse(jsonText) as Json;
   const items = isObject(doc) && Array.isArray(doc['nftables']) ? doc['nftables'] : [];
-  const kept = items.filter((i) => !(isObject(i) && 'metainfo' in i)).map(stripVolatile);
-  const digest = createHash('sha256').update(JSON.stringify(kept)).digest('hex');
-  const sets = new Map<string, string>();
+  const hash = createHash('sha256');
+  const sets = new Map<string, LiveSet>();
   const chains: { name: string; hook: string; policy: string; rules: number }[] = [];
   for (const item of items) {
-    if (!isObject(item)) continue;
+    if (!isObject(item) || 'metainfo' in item) continue;
     const set = item['set'];
     if (isObject(set) && typeof set['name'] === 'string') {
-      const family: Family = set['type'] === 'ipv6_addr' ? 6 : 4;
-      const elem = Array.isArray(set['elem']) ? set['elem'] : [];
-      const intervals = elem.map((e) => elementInterval(e, family) ?? { from: -1n, to: -1n });
-      sets.set(set['name'], `${String(set['type'])}:${canonicalIntervals(intervals, family)}`);
+      const elements = (Array.isArray(set['elem']) ? set['elem'] : []).map(elementText);
+      const type = String(set['type']);
+      sets.set(set['name'], { type, elements });
+      hash.update(JSON.stringify(stripVolatile({ ...set, elem: null })));
+      hash.update(elements.join(','));
+      continue;
     }
+    hash.update(JSON.stringify(stripVolatile(item)));
     const chain = item['chain'];
     if (isObject(chain) && typeof chain['name'] === 'string') {
       chains.push({ name: chain['name'], hook: String(chain['hook'] ?? ''), policy: String(chain['policy'] ?? ''), rules: 0 });
@@ -126,7 +149,17 @@ export function parseLiveTable(jsonText: string): LiveTable {
       if (c) c.rules++;
     }
   }
-  return { digest, summary: { sets, chains } };
+  return { digest: hash.digest('hex'), summary: { sets, chains } };
+}
+
+/** Same members? Text first (the common case, cheap); by address intervals when the text differs. */
+function sameMembers(want: readonly string[], got: readonly string[], family: Family): boolean {
+  if (want.length === got.length) {
+    const a = [...want].sort();
+    const b = [...got].sort();
+    if (a.every((x, i) => x === b[i])) return true;
+  }
+  return canonicalElements(want, family) === canonicalElements(got, family);
 }
 
 /** Differences between what the plan's table should be and what is loaded; empty when equal. */
@@ -136,9 +169,9 @@ export function compareWithPlan(expected: NftTable, live: TableSummary): string[
   for (const set of expected.sets) {
     names.add(set.name);
     const got = live.sets.get(set.name);
-    const want = `${set.family === 4 ? 'ipv4_addr' : 'ipv6_addr'}:${canonicalElements(set.elements, set.family)}`;
+    const type = set.family === 4 ? 'ipv4_addr' : 'ipv6_addr';
     if (got === undefined) problems.push(`set ${set.name} is missing`);
-    else if (got !== want) problems.push(`set ${set.name} does not hold the plan's members`);
+    else if (got.type !== type || !sameMembers(set.elements, got.elements, set.family)) problems.push(`set ${set.name} does not hold the plan's members`);
   }
   for (const name of live.sets.keys()) if (!names.has(name)) problems.push(`set ${name} is not in the plan`);
   const liveChains = new Map(live.chains.map((c) => [c.name, c]));

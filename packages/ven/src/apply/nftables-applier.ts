@@ -9,7 +9,7 @@ import { PalisadeError } from '@palisade/core/errors.ts';
 import type { WorkloadPlan } from '@palisade/core/compute/index.ts';
 import { renderNftables } from '@palisade/render/nftables/nftables-renderer.ts';
 import { renderSetDelta } from '@palisade/render/nftables/nftables-set-delta.ts';
-import { buildNftTable, type NftRenderContext } from '@palisade/render/nftables/nft-table.ts';
+import { buildNftTable, type NftRenderContext, type NftTable } from '@palisade/render/nftables/nft-table.ts';
 import type { Nft } from '../sys/nft.ts';
 import { compareWithPlan, parseLiveTable, type LiveTable } from './nft-live-table.ts';
 
@@ -99,10 +99,10 @@ export class NftablesApplier {
       }
     };
     const before = this.state;
-    const expected = await step('render', () => buildNftTable(plan, ctx));
+    const idle = plan.enforcement_mode === 'idle';
     const script = await step('render', () => this.render(plan, ctx));
 
-    if (expected === null) {
+    if (idle) {
       // idle: install nothing, and leave nftables untouched when there is nothing of ours.
       const live = await step('verify', () => this.readLive(tableName(ctx)));
       if (live === null) {
@@ -112,7 +112,7 @@ export class NftablesApplier {
     }
 
     let delta: string | null = null;
-    if (before && expected !== null && before.digest !== null && sameCtx(before.ctx, ctx)) {
+    if (before && !idle && before.digest !== null && sameCtx(before.ctx, ctx)) {
       // A delta assumes the applied table is what is loaded: a tampered table gets the full script.
       const live = await step('verify', () => this.readLive(tableName(ctx)));
       if (live?.digest === before.digest) delta = await step('render', () => renderSetDelta(before.plan, plan, ctx));
@@ -127,12 +127,17 @@ export class NftablesApplier {
       const c = await step('check', () => this.nft.check(load));
       if (c.code !== 0) throw applyError('nft_check_failed', `nft -c refused the ${delta === null ? 'ruleset' : 'set delta'}: ${c.stderr.trim()}`);
     }
-    const s = await step('swap', () => this.nft.apply(load));
-    if (s.code !== 0) throw applyError('nft_apply_failed', `nft -f failed (the kernel kept the previous table): ${s.stderr.trim()}`);
+    const s = await step('swap', async () => {
+      const swapping = this.nft.apply(load);
+      // What the verify compares with is built while nft works in its own process.
+      const expected = buildNftTable(plan, ctx);
+      return { result: await swapping, expected };
+    });
+    if (s.result.code !== 0) throw applyError('nft_apply_failed', `nft -f failed (the kernel kept the previous table): ${s.result.stderr.trim()}`);
     try {
-      const digest = await step('verify', () => this.verify(plan, ctx));
+      const digest = await step('verify', () => this.verify(s.expected, ctx));
       this.state = { plan, ctx, script, digest };
-      return { kind: expected === null ? 'removed' : delta === null ? 'full' : 'delta', timings };
+      return { kind: idle ? 'removed' : delta === null ? 'full' : 'delta', timings };
     } catch (err) {
       await this.rollback(before, tableName(ctx));
       throw err;
@@ -140,8 +145,7 @@ export class NftablesApplier {
   }
 
   /** Reads the table back; throws when it is not what the plan asks for. Returns its digest. */
-  private async verify(plan: WorkloadPlan, ctx: NftRenderContext): Promise<string | null> {
-    const expected = buildNftTable(plan, ctx);
+  private async verify(expected: NftTable | null, ctx: NftRenderContext): Promise<string | null> {
     const live = await this.readLive(tableName(ctx));
     if (expected === null) {
       if (live !== null) throw applyError('nft_verify_failed', `table ${FAMILY} ${tableName(ctx)} is still loaded after an idle plan removed it`);
