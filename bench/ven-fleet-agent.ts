@@ -27,17 +27,24 @@ for (const id of mine) {
   const stream = new PolicyStream(client, {
     onEvent: (e) => {
       if (e.event !== 'policy') return;
+      const received = Date.now();
       const d = parseDelivery(e.data);
       renderNftables(d.plan, { pce: { addresses: d.pce.addresses.length > 0 ? d.pce.addresses : ['127.0.0.1'], port: d.pce.port } });
+      const settled = (): void => {
+        if (first) {
+          first = false;
+          if (++firstAcks === mine.length) send({ type: 'ready' });
+        }
+      };
       void client.ack(d.delivery, d.plan.hash, 'applied').then(
         () => {
-          send({ type: 'ack', agent: id.agent_id, version: d.policy_version, t: Date.now() });
-          if (first) {
-            first = false;
-            if (++firstAcks === mine.length) send({ type: 'ready' });
-          }
+          send({ type: 'ack', agent: id.agent_id, version: d.policy_version, t: Date.now(), received });
+          settled();
         },
-        (err: unknown) => send({ type: 'error', message: String(err) }),
+        (err: unknown) => {
+          send({ type: 'error', message: String(err) });
+          settled();
+        },
       );
     },
     onConnected: () => undefined,

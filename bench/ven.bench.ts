@@ -91,20 +91,24 @@ async function agentsFigure(): Promise<void> {
     writeFileSync(file, JSON.stringify(identities), { mode: 0o600 });
 
     const acks = new Map<number, number[]>();
+    const received = new Map<number, number[]>();
     let ready = 0;
     const errors: string[] = [];
     const per = Math.ceil(AGENTS / PROCESSES);
     for (let p = 0; p < PROCESSES; p++) {
       const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ven-fleet-agent.ts'), file, String(p * per), String(Math.min(AGENTS, (p + 1) * per))], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      child.on('message', (m: { type: string; version?: number; t?: number; message?: string }) => {
+      child.on('message', (m: { type: string; version?: number; t?: number; received?: number; message?: string }) => {
         if (m.type === 'ready') ready++;
-        else if (m.type === 'ack' && typeof m.version === 'number' && typeof m.t === 'number') (acks.get(m.version) ?? acks.set(m.version, []).get(m.version))?.push(m.t);
+        else if (m.type === 'ack' && typeof m.version === 'number' && typeof m.t === 'number') {
+          (acks.get(m.version) ?? acks.set(m.version, []).get(m.version))?.push(m.t);
+          if (typeof m.received === 'number') (received.get(m.version) ?? received.set(m.version, []).get(m.version))?.push(m.received);
+        }
         else if (m.type === 'error' && errors.length < 5) errors.push(String(m.message));
       });
       children.push(child);
     }
     const t1 = performance.now();
-    await waitFor('every agent to connect and ack its first plan', async () => ready === PROCESSES, 180_000, 100);
+    await waitFor(`every agent to connect and ack its first plan (errors so far: ${errors.join(' | ') || 'none'})`, async () => ready === PROCESSES, 180_000, 100);
     console.log(`${AGENTS} agents in ${PROCESSES} processes connected and acked their first plan in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
 
     const rows: string[] = [];
@@ -118,7 +122,8 @@ async function agentsFigure(): Promise<void> {
       const lat = (acks.get(prov.version) ?? []).map((t) => t - start).sort((a, b) => a - b);
       worstP95 = Math.max(worstP95, pct(lat, 95));
       worstMax = Math.max(worstMax, lat[lat.length - 1] ?? NaN);
-      rows.push(`  round ${round}: version ${prov.version}, ${prov.workloads_affected} workloads affected, acks p50 ${pct(lat, 50)} ms, p95 ${pct(lat, 95)} ms, max ${lat[lat.length - 1]} ms`);
+      const recv = (received.get(prov.version) ?? []).map((t) => t - start).sort((a, b) => a - b);
+      rows.push(`  round ${round}: version ${prov.version}, ${prov.workloads_affected} workloads affected, acks p50 ${pct(lat, 50)} ms, p95 ${pct(lat, 95)} ms, max ${lat[lat.length - 1]} ms (plan received by the agent: p50 ${pct(recv, 50)} ms, p95 ${pct(recv, 95)} ms, max ${recv[recv.length - 1]} ms)`);
     }
     console.log(`provision → every agent acknowledged (${AGENTS} agents, real channel):`);
     for (const r of rows) console.log(r);
