@@ -236,12 +236,12 @@ async function rssFigure(): Promise<void> {
     console.log(`idle VEN daemon (connected, plan applied, 5 s idle):`);
     console.log(`  palisade ven run (bin/palisade.mjs, tsx ESM loader thread, whole CLI): RSS ${rss.toFixed(1)} MB (peak ${hwm.toFixed(1)} MB), target ≤ 60 MB ${rss <= 60 ? 'MET' : 'MISSED'}`);
     await fleet.stopVen(h);
-    const lean = spawn('ip', ['netns', 'exec', h.ns, process.execPath, '--max-semi-space-size=1', join(import.meta.dirname, '../packages/ven/bin/palisade-ven.cjs'), 'run', '--data-dir', h.dataDir], { stdio: 'ignore' });
+    const lean = spawn('ip', ['netns', 'exec', h.ns, process.execPath, '--max-semi-space-size=1', join(import.meta.dirname, '../packages/ven/bin/palisade-ven.mjs'), 'run', '--data-dir', h.dataDir], { stdio: 'ignore' });
     try {
       await new Promise((r2) => setTimeout(r2, 8_000));
       const ls = readFileSync(`/proc/${lean.pid}/status`, 'utf8');
       const lrss = Number(/VmRSS:\s+(\d+) kB/.exec(ls)?.[1] ?? NaN) / 1024;
-      console.log(`  packages/ven/bin/palisade-ven.cjs run (the systemd unit's entry): RSS ${lrss.toFixed(1)} MB, target ≤ 60 MB ${lrss <= 60 ? 'MET' : 'MISSED'}`);
+      console.log(`  packages/ven/bin/palisade-ven.mjs run (the systemd unit's entry): RSS ${lrss.toFixed(1)} MB, target ≤ 60 MB ${lrss <= 60 ? 'MET' : 'MISSED'}`);
     } finally {
       lean.kill('SIGTERM');
     }

@@ -3,7 +3,11 @@
 // `palisade ven run`, without the CLI's other commands (and the PCE code they pull in), and
 // with tsx's in-thread CommonJS hook instead of its ESM loader thread: an idle agent then
 // needs about half the memory. Run with `node --max-semi-space-size=1` (the unit does).
-'use strict';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+
+// No module.register(): tsx's CommonJS hook runs in this thread, so no loader thread is started.
+const require = createRequire(import.meta.url);
 require('tsx/cjs/api').register();
 const { runVen } = require('../src/main.ts');
 const pino = require('pino');
@@ -20,7 +24,7 @@ if (!dataDir) {
   process.exit(2);
 }
 const log = pino({ level: process.env.PALISADE_LOG_LEVEL || 'info', base: { component: 'ven' } });
-runVen({ dataDir: require('node:path').resolve(dataDir), log }).then(
+runVen({ dataDir: resolve(dataDir), log }).then(
   (daemon) => daemon.done,
   (err) => {
     process.stderr.write(`error: ${err && err.message ? err.message : String(err)}\n`);
