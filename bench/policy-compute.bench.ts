@@ -36,11 +36,13 @@ line('synthetic org', `${opts.workloads} workloads, ${org.snapshot.ruleSets.leng
 line('  generated in', `${fmt(ms(t))} ms`);
 
 gc();
-const engine = new PolicyEngine({ snapshot: org.snapshot, workloads: org.workloads, labels: org.labels });
+const cpu0 = process.cpuUsage();
 t = process.hrtime.bigint();
+const engine = new PolicyEngine({ snapshot: org.snapshot, workloads: org.workloads, labels: org.labels });
 const plans = engine.computeAll();
 const full = ms(t);
-line('full compute (every plan)', `${fmt(full / 1000)} s`, `target ≤ 10 s ${full <= 10_000 ? 'OK' : 'MISSED'}`);
+const fullCpu = (process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1000;
+line('full compute (index + every plan)', `${fmt(full / 1000)} s (CPU ${fmt(fullCpu / 1000)} s, all threads)`, `target ≤ 10 s ${full <= 10_000 ? 'OK' : 'MISSED'}`);
 line('  plans', String(plans.size));
 gc();
 line('  heap used after full compute', mib(process.memoryUsage().heapUsed));
@@ -48,51 +50,61 @@ line('  heap used after full compute', mib(process.memoryUsage().heapUsed));
 // ——— relabel one workload: move it to another tier of its app ———
 const rand = rng(opts.seed + 1);
 const byId = new Map(org.workloads.map((w) => [w.id, w]));
-const relabelTimes: number[] = [];
-const relabelAffected: number[] = [];
-const relabelChanged: number[] = [];
-for (let i = 0; i < 200; i++) {
-  const w = org.workloads[Math.floor(rand() * org.workloads.length)];
-  if (!w) continue;
-  const current = byId.get(w.id) ?? w;
-  const [role, app, ...rest] = current.labels;
-  const tiers = org.appTiers.get(app ?? '') ?? [];
-  const next = tiers.filter((r) => r !== role);
-  const newRole = next[Math.floor(rand() * next.length)];
-  if (newRole === undefined || app === undefined) continue;
-  const updated: ComputeWorkload = { ...current, labels: [newRole, app, ...rest] };
-  byId.set(w.id, updated);
-  t = process.hrtime.bigint();
-  const r = engine.updateWorkload(updated);
-  relabelTimes.push(ms(t));
-  relabelAffected.push(r.recomputed);
-  relabelChanged.push(r.changed.length);
+const infraRoles = new Set(org.labels.filter((l) => l.key === 'role' && !l.value.startsWith('tier-')).map((l) => l.id));
+function relabel(trials: number, infra: boolean): { times: number[]; changed: number[]; rebuilt: number[] } {
+  const out = { times: [] as number[], changed: [] as number[], rebuilt: [] as number[] };
+  for (let i = 0; out.times.length < trials && i < trials * 1000; i++) {
+    const w = org.workloads[Math.floor(rand() * org.workloads.length)];
+    if (!w) continue;
+    const current = byId.get(w.id) ?? w;
+    const [role, app, ...rest] = current.labels;
+    if (role === undefined || app === undefined || infraRoles.has(role) !== infra) continue;
+    const next = (org.appTiers.get(app) ?? []).filter((r) => r !== role);
+    const newRole = next[Math.floor(rand() * next.length)];
+    if (newRole === undefined) continue;
+    const updated: ComputeWorkload = { ...current, labels: [newRole, app, ...rest] };
+    byId.set(w.id, updated);
+    t = process.hrtime.bigint();
+    const r = engine.updateWorkload(updated);
+    out.times.push(ms(t));
+    out.rebuilt.push(r.recomputed);
+    out.changed.push(r.changed.length);
+  }
+  gc();
+  return out;
 }
-line(
-  'relabel one workload (200 trials)',
-  `median ${fmt(pct(relabelTimes, 0.5))} ms, p95 ${fmt(pct(relabelTimes, 0.95))} ms, max ${fmt(Math.max(...relabelTimes))} ms`,
-  `target ≤ 20 ms ${pct(relabelTimes, 0.5) <= 20 ? 'OK (median)' : 'MISSED'}`,
-);
-line('  plans changed per relabel', `median ${pct(relabelChanged, 0.5)}, p95 ${pct(relabelChanged, 0.95)}, max ${Math.max(...relabelChanged)}`);
-line('  plans rebuilt per relabel', `median ${pct(relabelAffected, 0.5)}, p95 ${pct(relabelAffected, 0.95)}, max ${Math.max(...relabelAffected)}`);
+{
+  const r = relabel(200, false);
+  line(
+    'relabel one workload (200 app-tier moves)',
+    `median ${fmt(pct(r.times, 0.5))} ms, p95 ${fmt(pct(r.times, 0.95))} ms, max ${fmt(Math.max(...r.times))} ms`,
+    `target ≤ 20 ms ${pct(r.times, 0.95) <= 20 ? 'OK (p95)' : pct(r.times, 0.5) <= 20 ? 'OK (median), p95 over' : 'MISSED'}`,
+  );
+  line('  plans changed / rebuilt per relabel', `median ${pct(r.changed, 0.5)} / ${pct(r.rebuilt, 0.5)}, p95 ${pct(r.changed, 0.95)} / ${pct(r.rebuilt, 0.95)}`);
+  const infra = relabel(5, true);
+  line('relabel an infrastructure server (5 trials)', `median ${fmt(pct(infra.times, 0.5))} ms, max ${fmt(Math.max(...infra.times))} ms`);
+  line('  plans changed', `median ${pct(infra.changed, 0.5)} (All-workloads rules reach it: every plan names its set)`);
+}
 
 // ——— change one workload's address ———
 {
   const times: number[] = [];
   const changed: number[] = [];
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; times.length < 50 && i < 50_000; i++) {
     const w = org.workloads[Math.floor(rand() * org.workloads.length)];
     if (!w) continue;
     const current = byId.get(w.id) ?? w;
-    const updated: ComputeWorkload = { ...current, addresses: [`11.${i}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}`] };
+    if (infraRoles.has(current.labels[0] ?? '')) continue;
+    const updated: ComputeWorkload = { ...current, addresses: [`11.${i % 256}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}`] };
     byId.set(w.id, updated);
     t = process.hrtime.bigint();
     const r = engine.updateWorkload(updated);
     times.push(ms(t));
     changed.push(r.changed.length);
   }
-  line('new address on one workload (50 trials)', `median ${fmt(pct(times, 0.5))} ms, p95 ${fmt(pct(times, 0.95))} ms, max ${fmt(Math.max(...times))} ms`);
-  line('  plans changed', `median ${pct(changed, 0.5)}, max ${Math.max(...changed)} (All-workloads sets hold every address)`);
+  gc();
+  line('new address on one app workload (50 trials)', `median ${fmt(pct(times, 0.5))} ms, p95 ${fmt(pct(times, 0.95))} ms, max ${fmt(Math.max(...times))} ms`);
+  line('  plans changed', `median ${pct(changed, 0.5)}, max ${Math.max(...changed)} (every set holding its address)`);
 }
 
 // ——— provision one changed rule set ———
@@ -112,6 +124,7 @@ line('  plans rebuilt per relabel', `median ${pct(relabelAffected, 0.5)}, p95 ${
     times.push(ms(t));
     affected.push(r.changed.length);
   }
+  gc();
   line('provision one changed rule set (10 trials)', `median ${fmt(pct(times, 0.5))} ms, max ${fmt(Math.max(...times))} ms`);
   line('  workloads_affected', `median ${pct(affected, 0.5)}, max ${Math.max(...affected)}`);
 }
@@ -120,7 +133,10 @@ line('  plans rebuilt per relabel', `median ${pct(relabelAffected, 0.5)}, p95 ${
 {
   const all: WorkloadPlan[] = [...engine.computeAll().values()];
   const sample = all.filter((_, i) => i % Math.max(1, Math.floor(all.length / 2000)) === 0);
-  const bytes = sample.map((p) => JSON.stringify(p).length);
+  const bytes = sample.map((p, i) => {
+    if (i % 100 === 0) gc(); // the strings are garbage at once; do not let them pile up in the peak
+    return JSON.stringify(p).length;
+  });
   const entries = sample.map((p) => p.inbound.length + p.outbound.length + p.deny_inbound.length + p.deny_outbound.length);
   const setItems = sample.map((p) => p.address_sets.reduce((n, s) => n + s.ipv4.length + s.ipv6.length, 0));
   const noSets = sample.map((p) => JSON.stringify({ ...p, address_sets: [] }).length);

@@ -103,7 +103,8 @@ export function generateSyntheticOrg(o: SyntheticOrgOptions): SyntheticOrg {
   // ——— workloads ———
   const workloads: ComputeWorkload[] = [];
   for (let i = 0; i < o.workloads; i++) {
-    const app = chance(0.05) ? pick(infraApps) : pick(apps);
+    // 0.5 % of hosts are infrastructure servers (DNS, NTP, LDAP, monitoring, …): tens per role
+    const app = chance(0.005) ? pick(infraApps) : pick(apps);
     const role = pick(appTiers.get(app) ?? tierRoles);
     const r = rand();
     let os_type: OsType = 'linux';

@@ -76,6 +76,46 @@ export function mergeV4(points: Uint32Array | readonly number[], ranges: readonl
   return out;
 }
 
+const PACK = 2097152; // 2^21: a 32-bit address and a 21-bit position fit a double exactly
+
+/**
+ * Merge member addresses (with their canonical strings, from the workloads) and static
+ * ranges into a formatted item list. A lone address reuses its workload's string instead of
+ * formatting a new one: sets of 100,000 addresses are built without 100,000 new strings.
+ */
+export function mergeFormatV4(points: readonly number[], texts: readonly string[], ranges: readonly number[]): { ranges: number[]; items: string[] } {
+  const n = points.length;
+  let order: number[] | undefined;
+  let sorted: number[];
+  if (n < PACK) {
+    const keys = new Float64Array(n);
+    for (let i = 0; i < n; i++) keys[i] = (points[i] ?? 0) * PACK + i;
+    keys.sort();
+    sorted = new Array<number>(n);
+    order = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      const key = keys[i] ?? 0;
+      const v = Math.floor(key / PACK);
+      sorted[i] = v;
+      order[i] = key - v * PACK;
+    }
+  } else {
+    sorted = [...points].sort((a, b) => a - b);
+  }
+  const merged = mergeV4(sorted, ranges);
+  const items: string[] = [];
+  // a lone point's text: walk the sorted points alongside the merged ranges
+  let p = 0;
+  for (let i = 0; i + 1 < merged.length; i += 2) {
+    const from = merged[i] ?? 0;
+    const to = merged[i + 1] ?? 0;
+    while (p < n && (sorted[p] ?? 0) < from) p++;
+    if (from === to && order && p < n && sorted[p] === from) items.push(texts[order[p] ?? 0] ?? formatV4(from));
+    else items.push(...formatV4Ranges([from, to]));
+  }
+  return { ranges: merged, items };
+}
+
 /** Same for IPv6, where points are few. */
 export function mergeV6(points: readonly bigint[], ranges: readonly bigint[]): bigint[] {
   const pairs: [bigint, bigint][] = points.map((p) => [p, p]);

@@ -26,7 +26,7 @@ import { fnv64 } from './hash.ts';
 import { PlanBuilder, type PlanContext } from './plan-builder.ts';
 import { PolicyContext } from './policy-context.ts';
 import { Resolution, Unit, type RuleState, type Side } from './resolution.ts';
-import { compilePolicy, type CompiledRule, type UnitSpec } from './rule-compiler.ts';
+import { PolicyCompiler, type CompiledRule, type UnitSpec } from './rule-compiler.ts';
 import { secureConnectPairWarning } from './secure-connect-pairs.ts';
 import type { ChangeResult, ComputeWorkload, LabelKeyRef, PolicySnapshot, SecureConnectAuth, WorkloadPlan } from './types.ts';
 import { WorkloadRecord } from './workload-record.ts';
@@ -50,6 +50,8 @@ export class PolicyEngine {
   private byHref: number[] = [];
   private generation = 0;
   private readonly interner = new LabelInterner();
+  private readonly compiler = new PolicyCompiler();
+  private labelKeysVersion = 0;
   private units: Unit[] = [];
   private unitsByKey = new Map<string, Unit>();
   private rules: RuleState[] = [];
@@ -171,6 +173,7 @@ export class PolicyEngine {
       if (this.labelKeys.get(id) !== l.key) {
         this.labelKeys.set(id, l.key);
         changed = true;
+        this.labelKeysVersion++;
       }
     }
     return changed ? this.applyPolicy(false) : { changed: [], removed: [], recomputed: 0 };
@@ -390,8 +393,8 @@ export class PolicyEngine {
    * that appeared or disappeared, or every plan with SecureConnect when authentication changed.
    */
   private applyPolicy(all: boolean): ChangeResult {
-    const ctx = new PolicyContext(this.snapshot, this.labelKeys);
-    const compiled = compilePolicy(ctx);
+    const ctx = new PolicyContext(this.snapshot, this.labelKeys, this.labelKeysVersion);
+    const compiled = this.compiler.compile(ctx);
     const oldAuthKey = this.planCtx?.authKey;
     const auth = this.authContext();
     const affected = new Set<WorkloadRecord>();
@@ -496,7 +499,7 @@ export class PolicyEngine {
       this.validate(rule, c);
       if (c) for (const id of c.namedWorkloads) this.index.addNamedRule(id, rule);
     }
-    if (all || oldAuthKey !== auth.authKey) for (const rec of this.recs) if (rec) affected.add(rec);
+    if (all || oldAuthKey !== auth.authKey) return this.rebuild('all', []);
     return this.rebuild(affected, []);
   }
 
@@ -508,36 +511,65 @@ export class PolicyEngine {
   private fillRanks(units: readonly Unit[]): void {
     const n = this.recs.length;
     const start = new Int32Array(n + 1);
-    for (const u of units) for (const m of u.provider.own.members) start[m + 1] = (start[m + 1] ?? 0) + 1;
-    for (const u of units) for (const m of u.consumer.own.members) start[m + 1] = (start[m + 1] ?? 0) + 1;
+    const sides: Side[] = [];
+    for (let u = 0; u < units.length; u++) {
+      const unit = units[u] as Unit;
+      sides.push(unit.provider, unit.consumer);
+    }
+    for (let s = 0; s < sides.length; s++) {
+      const members = (sides[s] as Side).own.members;
+      for (let i = 0; i < members.length; i++) {
+        const m = (members[i] ?? 0) + 1;
+        start[m] = (start[m] ?? 0) + 1;
+      }
+    }
     for (let i = 0; i < n; i++) start[i + 1] = (start[i + 1] ?? 0) + (start[i] ?? 0);
     const buf = new Int32Array(start[n] ?? 0);
     const pos = start.slice(0, n);
-    for (const u of units) {
-      for (const side of [u.provider, u.consumer]) {
-        for (const m of side.own.members) {
-          const at = pos[m] ?? 0;
-          buf[at] = side.rank;
-          pos[m] = at + 1;
-        }
+    for (let s = 0; s < sides.length; s++) {
+      const side = sides[s] as Side;
+      const members = side.own.members;
+      for (let i = 0; i < members.length; i++) {
+        const m = members[i] ?? 0;
+        const at = pos[m] ?? 0;
+        buf[at] = side.rank;
+        pos[m] = at + 1;
       }
     }
-    for (const rec of this.recs) if (rec) rec.ranks = buf.subarray(start[rec.idx] ?? 0, start[rec.idx + 1] ?? 0);
+    for (let i = 0; i < n; i++) {
+      const rec = this.recs[i];
+      if (rec) rec.ranks = buf.subarray(start[i] ?? 0, start[i + 1] ?? 0);
+    }
   }
 
-  private rebuild(affected: Set<WorkloadRecord>, removed: string[]): ChangeResult {
+  /** Rebuild the plans of `affected` (or of every workload) and report whose hash moved. */
+  private rebuild(affected: Set<WorkloadRecord> | 'all', removed: string[]): ChangeResult {
     const changed: string[] = [];
     if (!this.planCtx) return { changed, removed, recomputed: 0 };
     // A new generation: caches the builder keeps for one batch start afresh.
     const ctx: PlanContext = { ...this.planCtx, byHrefRank: this.byHref, generation: ++this.generation };
-    for (const rec of affected) {
-      if (this.recs[rec.idx] !== rec) continue;
+    const one = (rec: WorkloadRecord): void => {
       const before = rec.plan?.hash;
       rec.plan = this.builder.build(rec, ctx);
       if (rec.plan.hash !== before) changed.push(rec.w.id);
+    };
+    let recomputed = 0;
+    if (affected === 'all') {
+      for (let i = 0; i < this.recs.length; i++) {
+        const rec = this.recs[i];
+        if (!rec) continue;
+        one(rec);
+        recomputed++;
+      }
+    } else {
+      for (const rec of affected) {
+        if (this.recs[rec.idx] !== rec) continue;
+        one(rec);
+        recomputed++;
+      }
     }
     changed.sort();
-    return { changed, removed: [...removed].sort(), recomputed: affected.size };
+    return { changed, removed: [...removed].sort(), recomputed };
   }
 }
 

@@ -11,10 +11,21 @@ export interface Hash64 {
   readonly hex: string;
 }
 
-const HEX = '0123456789abcdef';
+/** Hex is built on first read: most hashes only ever feed other hashes. */
+class Digest implements Hash64 {
+  readonly hi: number;
+  readonly lo: number;
+  private text: string | undefined;
 
-function hex16(n: number): string {
-  return HEX.charAt((n >>> 12) & 15) + HEX.charAt((n >>> 8) & 15) + HEX.charAt((n >>> 4) & 15) + HEX.charAt(n & 15);
+  constructor(hi: number, lo: number) {
+    this.hi = hi;
+    this.lo = lo;
+  }
+
+  get hex(): string {
+    if (this.text === undefined) this.text = (this.hi.toString(16).padStart(8, '0') + this.lo.toString(16).padStart(8, '0'));
+    return this.text;
+  }
 }
 
 export class Fnv64 {
@@ -140,7 +151,7 @@ export class Fnv64 {
   digest(): Hash64 {
     const hi = ((this.a3 << 16) | this.a2) >>> 0;
     const lo = ((this.a1 << 16) | this.a0) >>> 0;
-    return { hi, lo, hex: hex16(this.a3) + hex16(this.a2) + hex16(this.a1) + hex16(this.a0) };
+    return new Digest(hi, lo);
   }
 }
 

@@ -84,36 +84,42 @@ export class MatchProgram {
    */
   matches(id: string | undefined, labels: ArrayLike<number>, off: number, len: number): boolean {
     if (!this.hasWorkloadTerm) return false;
-    if (this.scope) {
+    const scope = this.scope;
+    if (scope) {
+      // indexed loops: this is the hottest code of a full compute
       let inScope = false;
-      for (const clause of this.scope) {
+      for (let c = 0; c < scope.length && !inScope; c++) {
+        const clause = scope[c] as readonly IntTest[];
         let ok = true;
-        for (const t of clause) {
-          if (hasAny(labels, off, len, t.ids) === t.exclusion) {
+        for (let t = 0; t < clause.length; t++) {
+          const test = clause[t] as IntTest;
+          if (hasAny(labels, off, len, test.ids) === test.exclusion) {
             ok = false;
             break;
           }
         }
-        if (ok) {
-          inScope = true;
-          break;
-        }
+        inScope = ok;
       }
       if (!inScope) return false;
     }
     if (this.all) return true;
     if (id !== undefined && this.workloadIds.size > 0 && this.workloadIds.has(id)) return true;
-    if (this.terms.length > 0) {
+    const terms = this.terms;
+    if (terms.length > 0) {
       let ok = true;
-      for (const t of this.terms) {
-        if (!hasAny(labels, off, len, t)) {
+      for (let t = 0; t < terms.length; t++) {
+        if (!hasAny(labels, off, len, terms[t] as Int32Array)) {
           ok = false;
           break;
         }
       }
       if (ok) return true;
     }
-    for (const v of this.vsBackends) if (v.length > 0 && hasAll(labels, off, len, v)) return true;
+    const vs = this.vsBackends;
+    for (let v = 0; v < vs.length; v++) {
+      const need = vs[v] as Int32Array;
+      if (need.length > 0 && hasAll(labels, off, len, need)) return true;
+    }
     return false;
   }
 }

@@ -60,9 +60,13 @@ export class PolicyContext {
     readonly virtualServices: ReadonlyMap<string, VirtualService>;
   };
 
-  constructor(snapshot: PolicySnapshot, labelKeys: ReadonlyMap<string, string>) {
+  /** Changes whenever the label keys change (compiled rule sets depend on them). */
+  readonly labelKeysVersion: number;
+
+  constructor(snapshot: PolicySnapshot, labelKeys: ReadonlyMap<string, string>, labelKeysVersion = 0) {
     this.snapshot = snapshot;
     this.labelKeys = labelKeys;
+    this.labelKeysVersion = labelKeysVersion;
     this.byId = {
       groups: new Map(snapshot.labelGroups.map((g) => [g.id, g])),
       ipLists: new Map(snapshot.ipLists.map((l) => [l.id, l])),

@@ -65,33 +65,41 @@ export class LabelMembers {
     let stride = 1;
     let maxLabel = -1;
     const live: number[] = [];
-    for (const rec of recs) {
+    for (let r = 0; r < recs.length; r++) {
+      const rec = recs[r];
       if (!rec) continue;
       live.push(rec.idx);
       this.byId.set(rec.w.id, rec.idx);
-      stride = Math.max(stride, rec.labelInts.length);
-      for (const l of rec.labelInts) maxLabel = Math.max(maxLabel, l);
+      const li = rec.labelInts;
+      stride = Math.max(stride, li.length);
+      for (let i = 0; i < li.length; i++) maxLabel = Math.max(maxLabel, li[i] ?? 0);
     }
     this.live = Int32Array.from(live);
     this.stride = stride;
     this.flat = new Int32Array(recs.length * stride).fill(-1);
     this.seen = new Int32Array(recs.length);
     const counts = new Int32Array(maxLabel + 1);
-    for (const rec of recs) {
+    for (let r = 0; r < recs.length; r++) {
+      const rec = recs[r];
       if (!rec) continue;
       const li = rec.labelInts;
       this.flat.set(li, rec.idx * stride);
-      for (const l of li) counts[l] = (counts[l] ?? 0) + 1;
+      for (let i = 0; i < li.length; i++) {
+        const l = li[i] ?? 0;
+        counts[l] = (counts[l] ?? 0) + 1;
+      }
     }
     for (let l = 0; l <= maxLabel; l++) this.byLabel.push(new Int32Array(counts[l] ?? 0));
     counts.fill(0);
-    for (const idx of live) {
-      const rec = recs[idx];
+    for (let r = 0; r < recs.length; r++) {
+      const rec = recs[r];
       if (!rec) continue;
-      for (const l of rec.labelInts) {
+      const li = rec.labelInts;
+      for (let i = 0; i < li.length; i++) {
+        const l = li[i] ?? 0;
         const list = this.byLabel[l];
         const at = counts[l] ?? 0;
-        if (list) list[at] = idx;
+        if (list) list[at] = rec.idx;
         counts[l] = at + 1;
       }
     }

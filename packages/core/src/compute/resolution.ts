@@ -5,7 +5,7 @@
  * however many rules and plans use it. Internal, mutable engine state.
  */
 import type { Diagnostic } from '../diagnostics.ts';
-import { formatV4Ranges, formatV6Ranges, mergeV4, mergeV6, rangesContain, type ParsedAddress } from './address-ranges.ts';
+import { formatV6Ranges, mergeFormatV4, mergeV6, rangesContain, type ParsedAddress } from './address-ranges.ts';
 import { Fnv64, fnv64, type Hash64 } from './hash.ts';
 import type { UnitSpec } from './rule-compiler.ts';
 import { MatchProgram, type LabelInterner } from './match-program.ts';
@@ -134,32 +134,47 @@ export class Resolution {
 
   ensureSet(recs: readonly (WorkloadRecord | undefined)[]): void {
     if (this.set) return;
-    let n4 = 0;
-    for (const i of this.members) n4 += recs[i]?.d.v4.length ?? 0;
-    const points4 = new Uint32Array(n4);
+    const members = this.members;
+    const points4: number[] = [];
+    const texts4: string[] = [];
     const points6: bigint[] = [];
-    let k = 0;
-    for (const i of this.members) {
-      const d = recs[i]?.d;
+    const texts6 = new Map<bigint, string>();
+    for (let m = 0; m < members.length; m++) {
+      const d = recs[members[m] ?? -1]?.d;
       if (!d) continue;
-      for (const v of d.v4) points4[k++] = v;
-      for (const v of d.v6) points6.push(v);
+      const v4 = d.v4;
+      const text = d.header.addresses; // canonical: IPv4 (sorted) first, then IPv6
+      for (let i = 0; i < v4.length; i++) {
+        points4.push(v4[i] ?? 0);
+        texts4.push(text[i] ?? '');
+      }
+      const v6 = d.v6;
+      for (let i = 0; i < v6.length; i++) {
+        const v = v6[i] ?? 0n;
+        points6.push(v);
+        texts6.set(v, text[v4.length + i] ?? '');
+      }
     }
-    points4.sort();
+    const { ranges: r4, items: ipv4 } = mergeFormatV4(points4, texts4, this.expr.static4);
     points6.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const r4 = mergeV4(points4, this.expr.static4);
     const r6 = mergeV6(points6, this.expr.static6);
+    const ipv6: string[] = [];
+    for (let i = 0; i + 1 < r6.length; i += 2) {
+      const from = r6[i] ?? 0n;
+      const known = from === r6[i + 1] ? texts6.get(from) : undefined;
+      ipv6.push(known ?? (formatV6Ranges([from, r6[i + 1] ?? 0n])[0] as string));
+    }
     const set: AddressSet = Object.freeze({
       name: this.name,
-      ipv4: Object.freeze(formatV4Ranges(r4)),
-      ipv6: Object.freeze(formatV6Ranges(r6)),
+      ipv4: Object.freeze(ipv4),
+      ipv6: Object.freeze(ipv6),
       fqdns: Object.freeze([...this.expr.fqdns]),
     });
     const h = new Fnv64().str(set.name).u32(r4.length);
-    for (const v of r4) h.u32(v);
+    for (let i = 0; i < r4.length; i++) h.u32(r4[i] ?? 0);
     h.u32(set.ipv6.length);
-    for (const s of set.ipv6) h.str(s);
-    for (const s of set.fqdns) h.str(s);
+    for (let i = 0; i < set.ipv6.length; i++) h.str(set.ipv6[i] ?? '');
+    for (let i = 0; i < set.fqdns.length; i++) h.str(set.fqdns[i] ?? '');
     this.set = set;
     this.setHash = h.digest();
   }

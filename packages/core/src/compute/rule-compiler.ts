@@ -73,60 +73,102 @@ export interface CompiledPolicy {
 }
 
 export function compilePolicy(ctx: PolicyContext): CompiledPolicy {
+  return new PolicyCompiler().compile(ctx);
+}
+
+/**
+ * Compiles rule sets, remembering each compiled rule set by its content: a provision that
+ * changes one rule set recompiles that one. The memory is dropped whenever anything a rule
+ * set can reference (label groups, IP lists, services, virtual services, label keys, org,
+ * draft/active) changes.
+ */
+export class PolicyCompiler {
+  private contextKey = '';
+  private cache = new Map<string, CompiledPolicy>();
+
+  compile(ctx: PolicyContext): CompiledPolicy {
+    const snap = ctx.snapshot;
+    const contextKey = JSON.stringify([
+      snap.org,
+      snap.version === 'draft',
+      snap.labelGroups,
+      snap.ipLists,
+      snap.services,
+      snap.virtualServices,
+      ctx.labelKeysVersion,
+    ]);
+    if (contextKey !== this.contextKey) {
+      this.contextKey = contextKey;
+      this.cache = new Map();
+    }
+    const next = new Map<string, CompiledPolicy>();
+    const units: UnitSpec[] = [];
+    const rules: CompiledRule[] = [];
+    const ruleSets = [...snap.ruleSets].filter((rs) => rs.enabled).sort((a, b) => compareIds(a.id, b.id));
+    for (const rs of ruleSets) {
+      const key = JSON.stringify(rs);
+      const done = this.cache.get(key) ?? next.get(key) ?? compileRuleSet(rs, ctx);
+      next.set(key, done);
+      units.push(...done.units);
+      rules.push(...done.rules);
+    }
+    this.cache = next;
+    return { units, rules };
+  }
+}
+
+function compileRuleSet(rs: RuleSet, ctx: PolicyContext): CompiledPolicy {
   const snap = ctx.snapshot;
   const version = snap.version === 'draft' ? 'draft' : 'active';
   const units: UnitSpec[] = [];
   const rules: CompiledRule[] = [];
-  const ruleSets = [...snap.ruleSets].filter((rs) => rs.enabled).sort((a, b) => compareIds(a.id, b.id));
-  for (const rs of ruleSets) {
-    const rsHref = policyHref(snap.org, version, 'rule_sets', rs.id);
-    const scopeDiags: Diagnostic[] = [];
-    const scopes = compileScopes(rs.scopes, ctx, (severity, token, message, path) => scopeDiags.push({ severity, token, message, href: rsHref, path }));
-    const emit = (kind: 'allow' | 'deny', rule: RuleSetRule): void => {
-      const href = `${rsHref}/${kind === 'allow' ? 'sec_rules' : 'deny_rules'}/${rule.id}`;
-      const diags: Diagnostic[] = [...scopeDiags];
-      const report: Report = (severity, token, message, path) => diags.push({ severity, token, message, href, path });
-      const services = ruleServices(rule.ingress_services, ctx, report);
-      const sec = kind === 'allow' && rule.sec_connect === true;
-      const extra = kind === 'allow' && rule.unscoped_consumers === true;
-      // Each unit gets its sides compiled once per scope; diagnostics are reported once.
-      const quiet: Report = () => undefined;
-      const sides = (scope: readonly ScopeClause[] | null, consumerScope: readonly ScopeClause[] | null, first: boolean) => ({
-        provider: compileSide(rule.providers, scope, ctx, first ? report : quiet, 'providers'),
-        consumer: compileSide(rule.consumers, consumerScope, ctx, first ? report : quiet, 'consumers'),
+  const rsHref = policyHref(snap.org, version, 'rule_sets', rs.id);
+  const scopeDiags: Diagnostic[] = [];
+  const scopes = compileScopes(rs.scopes, ctx, (severity, token, message, path) => scopeDiags.push({ severity, token, message, href: rsHref, path }));
+  const emit = (kind: 'allow' | 'deny', rule: RuleSetRule): void => {
+    const href = `${rsHref}/${kind === 'allow' ? 'sec_rules' : 'deny_rules'}/${rule.id}`;
+    const diags: Diagnostic[] = [...scopeDiags];
+    const report: Report = (severity, token, message, path) => diags.push({ severity, token, message, href, path });
+    const services = ruleServices(rule.ingress_services, ctx, report);
+    const sec = kind === 'allow' && rule.sec_connect === true;
+    const extra = kind === 'allow' && rule.unscoped_consumers === true;
+    // Each unit gets its sides compiled once per scope; diagnostics are reported once.
+    const quiet: Report = () => undefined;
+    const sides = (scope: readonly ScopeClause[] | null, consumerScope: readonly ScopeClause[] | null, first: boolean) => ({
+      provider: compileSide(rule.providers, scope, ctx, first ? report : quiet, 'providers'),
+      consumer: compileSide(rule.consumers, consumerScope, ctx, first ? report : quiet, 'consumers'),
+    });
+    const pairs: { provider: SideExpr; consumer: SideExpr }[] = [];
+    if (scopes === null) pairs.push(sides(null, null, true));
+    else if (extra) pairs.push(sides(scopes, null, true));
+    else scopes.forEach((clause, i) => pairs.push(sides([clause], [clause], i === 0)));
+    if (services.length === 0) report('warning', 'rule_without_services', 'the rule has no service left and allows nothing', 'ingress_services');
+    const namedWorkloads = sec
+      ? [...rule.providers, ...rule.consumers].map(actorOf).flatMap((a) => (a.kind === 'workload' ? [a.id] : []))
+      : [];
+    const compiled: CompiledRule = { href, kind, secConnect: sec, providers: rule.providers, consumers: rule.consumers, diagnostics: diags, namedWorkloads };
+    rules.push(compiled);
+    if (services.length === 0) return;
+    const seen = new Set<string>();
+    const svcKey = servicesKey(services);
+    const diagKey = diags.map((d) => `${d.severity}:${d.token}:${d.path ?? ''}:${d.message}`).join('\n');
+    pairs.forEach((p, i) => {
+      const id = `${p.provider.key}\n${p.consumer.key}`;
+      if (seen.has(id)) return; // two identical scopes
+      seen.add(id);
+      units.push({
+        key: `${href}#${i}`,
+        fingerprint: `${kind}|${sec}|${svcKey}|${p.provider.key}|${p.consumer.key}|${diagKey}`,
+        rule: compiled,
+        provider: p.provider,
+        consumer: p.consumer,
+        services,
+        servicesKey: svcKey,
       });
-      const pairs: { provider: SideExpr; consumer: SideExpr }[] = [];
-      if (scopes === null) pairs.push(sides(null, null, true));
-      else if (extra) pairs.push(sides(scopes, null, true));
-      else scopes.forEach((clause, i) => pairs.push(sides([clause], [clause], i === 0)));
-      if (services.length === 0) report('warning', 'rule_without_services', 'the rule has no service left and allows nothing', 'ingress_services');
-      const namedWorkloads = sec
-        ? [...rule.providers, ...rule.consumers].map(actorOf).flatMap((a) => (a.kind === 'workload' ? [a.id] : []))
-        : [];
-      const compiled: CompiledRule = { href, kind, secConnect: sec, providers: rule.providers, consumers: rule.consumers, diagnostics: diags, namedWorkloads };
-      rules.push(compiled);
-      if (services.length === 0) return;
-      const seen = new Set<string>();
-      const svcKey = servicesKey(services);
-      const diagKey = diags.map((d) => `${d.severity}:${d.token}:${d.path ?? ''}:${d.message}`).join('\n');
-      pairs.forEach((p, i) => {
-        const id = `${p.provider.key}\n${p.consumer.key}`;
-        if (seen.has(id)) return; // two identical scopes
-        seen.add(id);
-        units.push({
-          key: `${href}#${i}`,
-          fingerprint: `${kind}|${sec}|${svcKey}|${p.provider.key}|${p.consumer.key}|${diagKey}`,
-          rule: compiled,
-          provider: p.provider,
-          consumer: p.consumer,
-          services,
-          servicesKey: svcKey,
-        });
-      });
-    };
-    for (const r of [...rs.rules].filter((x) => x.enabled).sort((a, b) => compareIds(a.id, b.id))) emit('allow', r);
-    for (const r of [...rs.deny_rules].filter((x) => x.enabled).sort((a, b) => compareIds(a.id, b.id))) emit('deny', r);
-  }
+    });
+  };
+  for (const r of [...rs.rules].filter((x) => x.enabled).sort((a, b) => compareIds(a.id, b.id))) emit('allow', r);
+  for (const r of [...rs.deny_rules].filter((x) => x.enabled).sort((a, b) => compareIds(a.id, b.id))) emit('deny', r);
   return { units, rules };
 }
 
