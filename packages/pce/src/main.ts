@@ -91,6 +91,12 @@ export async function startPce(opts: PceOptions): Promise<RunningPce> {
       agents: new AgentHub(() => env.now().getTime()),
     };
     registerRoutes(pce);
+    // Build each org's policy engine in the background, so the first provision, plan
+    // request or agent connection does not pay for it.
+    void store
+      .read((tx) => tx.listOrgs())
+      .then((orgs) => Promise.all(orgs.map((o) => pce.compute.engine(o.id))))
+      .catch((err: unknown) => log.error({ err }, 'building the policy engines failed; they will be built on first use'));
     const listener = getRequestListener(buildApp(pce).fetch);
     const tls = opts.tls === 'off' ? undefined : await loadOrCreateTls(dataDir, host, env.now());
     server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, listener) : createHttpServer(listener);

@@ -111,6 +111,37 @@ export function resolveActors(actors: readonly ActorInput[], ctx: ResolveContext
   return [...out.values()];
 }
 
+const scopeCache = new WeakMap<ResolveContext, Map<string, ReadonlySet<string>>>();
+
+/**
+ * Ids of the workloads inside a rule set's scopes (undefined: no scope, every workload), from
+ * the label index when the context has one. Cached per context and scope content: rule sets
+ * share a handful of scopes, and every rule of one rule set shares its scope.
+ */
+export function workloadIdsInScopes(scopes: readonly (readonly ScopeEntry[])[], ctx: ResolveContext): ReadonlySet<string> | undefined {
+  if (scopes.length === 0) return undefined;
+  let perCtx = scopeCache.get(ctx);
+  if (!perCtx) scopeCache.set(ctx, (perCtx = new Map()));
+  const key = JSON.stringify(scopes);
+  const hit = perCtx.get(key);
+  if (hit) return hit;
+  const out = new Set<string>();
+  for (const scope of scopes) {
+    const match = scopeMatcher(scope, ctx);
+    const positive = scope.find((e) => !e.exclusion);
+    // Candidates: the workloads of one positive entry (or all), then the full AND test.
+    let candidates: readonly PolicyWorkload[] = ctx.workloads;
+    if (positive && ctx.workloadsWithLabel) {
+      const index = ctx.workloadsWithLabel;
+      const ids = positive.label ? [idOf(positive.label.href)] : positive.label_group ? [...expandLabelGroup(idOf(positive.label_group.href), ctx.labelGroup)] : [];
+      candidates = ids.flatMap((id) => index(id));
+    }
+    for (const w of candidates) if (match(w)) out.add(w.id);
+  }
+  perCtx.set(key, out);
+  return out;
+}
+
 /**
  * Providers and consumers of a rule in a rule set: providers are always confined to the
  * scope; consumers too, unless the rule has `unscoped_consumers` (extra-scope).
@@ -120,8 +151,8 @@ export function resolveRule(
   scopes: readonly (readonly ScopeEntry[])[],
   ctx: ResolveContext,
 ): { providers: PolicyWorkload[]; consumers: PolicyWorkload[] } {
-  const matchers = scopes.map((s) => scopeMatcher(s, ctx));
-  const scoped = (ws: PolicyWorkload[]) => (matchers.length === 0 ? ws : ws.filter((w) => matchers.some((m) => m(w))));
+  const inScope = workloadIdsInScopes(scopes, ctx);
+  const scoped = (ws: PolicyWorkload[]) => (inScope === undefined ? ws : ws.filter((w) => inScope.has(w.id)));
   const providers = scoped(resolveActors(rule.providers, ctx));
   const consumersAll = resolveActors(rule.consumers, ctx);
   return { providers, consumers: rule.unscoped_consumers ? consumersAll : scoped(consumersAll) };

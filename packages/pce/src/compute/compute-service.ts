@@ -9,7 +9,7 @@
  * rebuilt (`invalidate`).
  */
 import { PolicyEngine, checkPolicy, checkPolicySnapshot, type ChangeResult, type PolicyCheckQuery, type PolicyCheckResult, type WorkloadPlan } from '@palisade/core/compute/index.ts';
-import type { Store, StoreTx } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
 import { computeWorkloadOf, loadLabels, loadSnapshot, loadWorkloads } from './policy-inputs.ts';
 
 export type PlanListener = (org: number, change: ChangeResult, policyVersion: number) => void;
@@ -23,6 +23,7 @@ export class ComputeService {
   readonly #store: Store;
   readonly #engines = new Map<number, Promise<OrgEngine>>();
   readonly #listeners = new Set<PlanListener>();
+  readonly #updating = new Map<number, Promise<unknown>>();
 
   constructor(store: Store) {
     this.#store = store;
@@ -66,21 +67,16 @@ export class ComputeService {
     this.#engines.delete(org);
   }
 
-  /**
-   * Inside the provisioning transaction: apply version `version` (read through `tx`, so it
-   * sees the new revisions) and answer what changed. `commit` tells listeners once the
-   * transaction is durable; `abort` drops the engine, which no longer matches the store.
-   */
-  async applyProvision(tx: StoreTx, org: number, version: number): Promise<{ change: ChangeResult; commit: () => void; abort: () => void }> {
-    const e = await this.engine(org);
-    const snapshot = await loadSnapshot(tx, org, version);
-    const change = e.engine.setPolicy(snapshot);
-    e.version = version;
-    return { change, commit: () => this.#emit(org, change, version), abort: () => this.invalidate(org) };
-  }
-
   /** Apply the newest active policy; answers the workloads whose plan changed. */
   async policyProvisioned(org: number): Promise<ChangeResult> {
+    // One update at a time per org: provisions and engine reads may race.
+    const prev = this.#updating.get(org) ?? Promise.resolve();
+    const next = prev.then(() => this.#applyLatest(org));
+    this.#updating.set(org, next.catch(() => undefined));
+    return next;
+  }
+
+  async #applyLatest(org: number): Promise<ChangeResult> {
     const p = this.#engines.get(org);
     if (!p) return { changed: [], removed: [], recomputed: 0 };
     const e = await p;

@@ -12,6 +12,7 @@ import type { DraftRow, StoreTx } from '../store/store.ts';
 import { recordEvent } from './events.ts';
 import { referencesOf, versioned } from './policy-store.ts';
 import { ruleSetDiagnostics } from './rule-sets.ts';
+import { affectedWorkloads } from './affected-workloads.ts';
 import { loadInventory, type SecureConnectInventory } from './secure-connect-warnings.ts';
 
 export type ChangeSubset = Partial<Record<PolicyType, { href: string }[]>>;
@@ -96,9 +97,6 @@ export interface ProvisionResult {
 }
 
 export async function provision(pce: Pce, p: Principal, input: { update_description: string; change_subset?: ChangeSubset | undefined }): Promise<ProvisionResult> {
-  // Build the org's engine before the write transaction (SQLite has one connection).
-  await pce.compute.engine(p.org);
-  let applied: { commit: () => void; abort: () => void } | undefined;
   const result = await pce.store.transaction(async (tx) => {
     await tx.lockOrg(p.org);
     const rows = await selectPending(tx, p.org, input.change_subset);
@@ -121,21 +119,16 @@ export async function provision(pce: Pce, p: Principal, input: { update_descript
     await tx.insertRevisions(kept.map((r) => ({ org_id: p.org, type: r.type, id: r.id, since_version: version, until_version: null, data: r.data })));
     await tx.putDrafts(kept.map((r) => ({ ...r, change: null })));
     for (const r of rows) if (r.data === null) await tx.deleteDraftRow(p.org, r.type, r.id);
-    const computed = await pce.compute.applyProvision(tx, p.org, version);
-    applied = computed;
-    // As Illumio reports it: the workloads whose computed policy changed.
-    const workloadsAffected = computed.change.changed.length;
+    const workloadsAffected = await affectedWorkloads(tx, p.org, rows, latest, lazyInventory);
     const changes = rows.map((r) => ({ type: r.type, id: r.id, change: r.change }));
     await tx.insertVersion({ org_id: p.org, version, commit_message: input.update_description, created_at: now, created_by: p.keyId, workloads_affected: workloadsAffected, changes: JSON.stringify(changes) });
     const warnings = warningsOf(diags).map((d) => ({ token: d.token, message: d.message }));
     await recordEvent(tx, pce.env, p.org, p, 'sec_policy.create', [{ resource: { type: 'sec_policy', href: `/orgs/${p.org}/sec_policy/${version}`, name: input.update_description }, change_type: 'create', after: { version, changes } }], { notifications: warnings });
     return { href: `/orgs/${p.org}/sec_policy/${version}`, version, commit_message: input.update_description, workloads_affected: workloadsAffected, warnings };
-  }).catch((err: unknown) => {
-    applied?.abort();
-    throw err;
   });
-  applied?.commit();
   pce.metrics.provisions.inc();
+  // Plans are recomputed after commit; agents hear of their new plans as soon as it is done.
+  pce.compute.policyProvisioned(p.org).catch((err: unknown) => pce.env.log.error({ err, org: p.org }, 'policy compute after provisioning failed'));
   return result;
 }
 

@@ -6,7 +6,7 @@ import type { Diagnostic } from '@palisade/core/diagnostics.ts';
 import type { PolicyVersionRef } from '@palisade/core/href.ts';
 import type { ScopeEntry } from '@palisade/core/model/rule-sets.ts';
 import { checkSecureConnectRule } from '@palisade/core/policy/secure-connect-check.ts';
-import { indexByLabel, resolveRule, type LabelGroupView, type PolicyWorkload } from '@palisade/core/policy/workload-set.ts';
+import { indexByLabel, resolveRule, type LabelGroupView, type PolicyWorkload, type ResolveContext } from '@palisade/core/policy/workload-set.ts';
 import type { StoreTx } from '../store/store.ts';
 import { listObjects, type StoredObject } from './policy-store.ts';
 import type { Workload } from '@palisade/core/model/workloads.ts';
@@ -22,6 +22,7 @@ export interface SecureConnectInventory {
   readonly workloads: PolicyWorkload[];
   readonly byId: Map<string, PolicyWorkload>;
   readonly byLabel: (labelId: string) => readonly PolicyWorkload[];
+  readonly ctx: ResolveContext;
   readonly labelGroups: Map<string, LabelGroupView>;
   readonly ipListNames: Map<string, string>;
 }
@@ -41,13 +42,15 @@ export async function loadInventory(tx: StoreTx, org: number, v: PolicyVersionRe
   });
   const labelGroups = new Map((await listObjects(tx, org, v, 'label_groups')).map((g) => [g.id, g as unknown as LabelGroupView]));
   const ipListNames = new Map((await listObjects(tx, org, v, 'ip_lists')).map((l: StoredObject) => [l.id, String(l['name'])]));
-  return { workloads, byId: new Map(workloads.map((w) => [w.id, w])), byLabel: indexByLabel(workloads), labelGroups, ipListNames };
+  const byLabel = indexByLabel(workloads);
+  // One resolve context per inventory: resolution caches (scopes) are keyed on it.
+  const ctx: ResolveContext = { workloads, labelGroup: (id: string) => labelGroups.get(id), workloadsWithLabel: byLabel };
+  return { workloads, byId: new Map(workloads.map((w) => [w.id, w])), byLabel, labelGroups, ipListNames, ctx };
 }
 
 export function secureConnectDiagnostics(inv: SecureConnectInventory, scopes: readonly (readonly ScopeEntry[])[], rule: RuleLike, ruleHref: string): Diagnostic[] {
   if (!rule.sec_connect) return [];
-  const ctx = { workloads: inv.workloads, labelGroup: (id: string) => inv.labelGroups.get(id), workloadsWithLabel: inv.byLabel };
-  const { providers, consumers } = resolveRule(rule as Parameters<typeof resolveRule>[0], scopes, ctx);
+  const { providers, consumers } = resolveRule(rule as Parameters<typeof resolveRule>[0], scopes, inv.ctx);
   return checkSecureConnectRule(rule as Parameters<typeof checkSecureConnectRule>[0], {
     ruleHref,
     ipListName: (id) => inv.ipListNames.get(id),
