@@ -53,7 +53,13 @@ function anonymous(items: readonly string[]): string {
   return items.length === 1 ? (items[0] ?? '') : `{ ${items.join(', ')} }`;
 }
 
-function pceRules(ctx: NftRenderContext): string[] {
+/**
+ * The connection to the PCE is never cut. Outbound: to its address and port. Inbound: from
+ * its address and port too, not only `established` — a connection opened before the table
+ * existed was never seen by conntrack as new, so with a default drop its packets would look
+ * like new inbound traffic.
+ */
+function pceRules(ctx: NftRenderContext, direction: LogDirection): string[] {
   const { addresses, port } = ctx.pce;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid('invalid_pce_port', `PCE port ${String(port)} is not an integer from 1 to 65535.`, 'pce.port');
   if (addresses.length === 0) throw invalid('pce_addresses_required', 'The PCE has no address: rendering a firewall now would cut the VEN off from it. Give at least one PCE IP address.', 'pce.addresses');
@@ -64,8 +70,9 @@ function pceRules(ctx: NftRenderContext): string[] {
     byFamily[r.family].push(a);
   }
   const out: string[] = [];
-  if (byFamily[4].length > 0) out.push(`ip daddr ${anonymous(byFamily[4])} tcp dport ${port} accept`);
-  if (byFamily[6].length > 0) out.push(`ip6 daddr ${anonymous(byFamily[6])} tcp dport ${port} accept`);
+  const [addr, portMatch] = direction === 'out' ? ['daddr', 'dport'] : ['saddr', 'sport'];
+  if (byFamily[4].length > 0) out.push(`ip ${addr} ${anonymous(byFamily[4])} tcp ${portMatch} ${port} accept`);
+  if (byFamily[6].length > 0) out.push(`ip6 ${addr} ${anonymous(byFamily[6])} tcp ${portMatch} ${port} accept`);
   return out;
 }
 
@@ -73,7 +80,7 @@ function alwaysRules(direction: LogDirection, mode: EnforcementMode, ctx: NftRen
   return [
     direction === 'in' ? 'iif "lo" accept' : 'oif "lo" accept',
     'ct state established,related accept',
-    ...(direction === 'out' ? pceRules(ctx) : []),
+    ...pceRules(ctx, direction),
     ...DHCP,
     NEIGHBOUR_DISCOVERY,
     ...(mode === 'full' ? ['ct state invalid drop'] : []),
