@@ -45,7 +45,7 @@ export class PolicyEngine {
   private readonly recs: (WorkloadRecord | undefined)[] = [];
   private readonly byId = new Map<string, WorkloadRecord>();
   /** IPv4 addresses as numbers, IPv6 as bigints (Map keys compare bigints by value). */
-  private readonly addressIndex = new Map<number | bigint, number[]>();
+  private readonly addressIndex = new Map<number | bigint, number | number[]>();
   /** Live workload indexes in href order; `rec.hrefRank` is the position (peers are listed by href). */
   private byHref: number[] = [];
   private generation = 0;
@@ -205,7 +205,8 @@ export class PolicyEngine {
 
   /** @internal Workload indexes holding address `a`. */
   workloadsAt(a: ParsedAddress): readonly number[] {
-    return this.addressIndex.get(a.v) ?? [];
+    const at = this.addressIndex.get(a.v);
+    return at === undefined ? [] : typeof at === 'number' ? [at] : at;
   }
 
   /** @internal */
@@ -240,17 +241,29 @@ export class PolicyEngine {
   }
 
   private indexAddresses(rec: WorkloadRecord): void {
-    for (const v of rec.d.v4) pushTo(this.addressIndex, v, rec.idx);
-    for (const v of rec.d.v6) pushTo(this.addressIndex, v, rec.idx);
+    for (const v of rec.d.v4) this.indexAddress(v, rec.idx);
+    for (const v of rec.d.v6) this.indexAddress(v, rec.idx);
+  }
+
+  /** One index per address, an array only when addresses are shared (rare). */
+  private indexAddress(k: number | bigint, idx: number): void {
+    const at = this.addressIndex.get(k);
+    if (at === undefined) this.addressIndex.set(k, idx);
+    else if (typeof at === 'number') this.addressIndex.set(k, [at, idx]);
+    else at.push(idx);
   }
 
   private unindexAddresses(rec: WorkloadRecord): void {
     for (const k of [...rec.d.v4, ...rec.d.v6]) {
-      const list = this.addressIndex.get(k);
-      if (!list) continue;
-      const at = list.indexOf(rec.idx);
-      if (at >= 0) list.splice(at, 1);
-      if (list.length === 0) this.addressIndex.delete(k);
+      const at = this.addressIndex.get(k);
+      if (at === undefined) continue;
+      if (typeof at === 'number') {
+        if (at === rec.idx) this.addressIndex.delete(k);
+        continue;
+      }
+      const rest = at.filter((i) => i !== rec.idx);
+      if (rest.length === 1) this.addressIndex.set(k, rest[0] ?? 0);
+      else this.addressIndex.set(k, rest);
     }
   }
 
@@ -573,11 +586,6 @@ export class PolicyEngine {
   }
 }
 
-function pushTo<K>(m: Map<K, number[]>, k: K, v: number): void {
-  const list = m.get(k);
-  if (list) list.push(v);
-  else m.set(k, [v]);
-}
 
 function sameDiagnostics(a: readonly Diagnostic[], b: readonly Diagnostic[]): boolean {
   return a.length === b.length && a.every((d, i) => d.message === b[i]?.message && d.token === b[i]?.token);

@@ -25,6 +25,13 @@ export class LabelInterner {
     for (const l of labels) out.push(this.intern(l));
     return Int32Array.from(out).sort();
   }
+
+  /** A workload's labels: a small plain array (100,000 typed arrays would cost more). */
+  internList(labels: readonly string[]): number[] {
+    const out = new Array<number>(labels.length);
+    for (let i = 0; i < labels.length; i++) out[i] = this.intern(labels[i] ?? '');
+    return out.sort((a, b) => a - b);
+  }
 }
 
 interface IntTest {

@@ -75,7 +75,7 @@ export class WorkloadRecord {
   /** Position in href order (peers are listed by href); kept by the engine. */
   hrefRank = 0;
   /** Interned label ids, sorted. */
-  labelInts: Int32Array;
+  labelInts: readonly number[];
   /** Sorted ranks of the sides this workload is a member of; undefined when to be gathered again. */
   ranks: Int32Array | undefined;
   /** Resolutions this workload is a member of (unordered). */
@@ -91,13 +91,13 @@ export class WorkloadRecord {
     this.idx = idx;
     this.w = w;
     this.d = deriveWorkload(w);
-    this.labelInts = interner.internAll(w.labels);
+    this.labelInts = interner.internList(w.labels);
   }
 
   set(w: ComputeWorkload, interner: LabelInterner): void {
     this.w = w;
     this.d = deriveWorkload(w);
-    this.labelInts = interner.internAll(w.labels);
+    this.labelInts = interner.internList(w.labels);
     this.peerAuth = undefined;
     this.ranks = undefined;
   }
