@@ -75,7 +75,7 @@ describe('content hash', () => {
     for (const [id, h] of before) if (id !== w.id) assert.equal(e.plan(id)?.hash, h);
   });
 
-  it('distinguishes plans whose lists differ only by where an entry sits', () => {
+  it('gives every workload its own hash (its header is part of its plan)', () => {
     const hashes = new Set([...new PolicyEngine({ snapshot: org.snapshot, workloads: org.workloads, labels: org.labels }).computeAll().values()].map((p) => p.hash));
     assert.equal(hashes.size, org.workloads.length, 'every workload has its own header, so its own hash');
   });
