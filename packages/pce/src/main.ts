@@ -22,6 +22,7 @@ import { Metrics } from './metrics.ts';
 import { ListCache } from './services/list-cache.ts';
 import { ComputeService } from './compute/compute-service.ts';
 import { AgentHub } from './agents/agent-hub.ts';
+import { VenStateWriter } from './agents/ven-state-writer.ts';
 import type { Pce } from './pce.ts';
 import { createOrg, type NewApiKey } from './services/orgs.ts';
 import { openStore } from './store/open-store.ts';
@@ -89,6 +90,7 @@ export async function startPce(opts: PceOptions): Promise<RunningPce> {
       workloadLists: new ListCache(2_000, () => env.now().getTime()),
       compute: new ComputeService(store),
       agents: new AgentHub(() => env.now().getTime()),
+      venState: new VenStateWriter(store, env),
     };
     registerRoutes(pce);
     // Build each org's policy engine in the background, so the first provision, plan

@@ -8,6 +8,7 @@ import type { Store } from './store/store.ts';
 import type { ListCache } from './services/list-cache.ts';
 import type { ComputeService } from './compute/compute-service.ts';
 import type { AgentHub } from './agents/agent-hub.ts';
+import type { VenStateWriter } from './agents/ven-state-writer.ts';
 
 export interface Pce {
   readonly version: string;
@@ -23,4 +24,6 @@ export interface Pce {
   readonly compute: ComputeService;
   /** Connected agents (policy push). */
   readonly agents: AgentHub;
+  /** Group-committed VEN state updates (deliveries, acks, heartbeats). */
+  readonly venState: VenStateWriter;
 }

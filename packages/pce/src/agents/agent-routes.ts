@@ -12,7 +12,6 @@ import { toErrorResponse } from '../api/http-errors.ts';
 import { AckSchema, ActivateSchema, AgentEventsSchema, HeartbeatSchema } from './agent-schemas.ts';
 import { ack, activate, agentEvents, authenticateAgent, heartbeat, recordDelivered, unpairVen, type AgentIdentity } from './agent-service.ts';
 import type { AgentHub, AgentStream } from './agent-hub.ts';
-import { getVen } from './ven-record.ts';
 
 const PING_MS = 15_000;
 
@@ -127,11 +126,13 @@ export function mountAgentRoutes(app: Hono, pce: Pce, hub: AgentHub): void {
   // gets its new plan at once.
   pce.compute.onChange((org: number, change: ChangeResult) => {
     for (const id of change.changed) {
+      const current = pce.compute.currentPlan(org, id);
+      if (!current?.plan) continue;
       for (const s of hub.streamsOfWorkload(org, id)) {
-        void pce.store
-          .read((tx) => getVen(tx, org, s.venId))
-          .then((ven) => (ven ? deliver(pce, hub, s, { org, venId: s.venId, agentId: '' }, ven.delivered) : undefined))
-          .catch((err: unknown) => log.warn({ err, ven: s.venId }, 'policy push failed'));
+        // The floor of the delivery counter was set from the VEN's record when it connected.
+        const delivery = hub.nextDelivery(org, s.venId, 0);
+        hub.push(s, { delivery, policy_version: current.version, plan: current.plan, pce: s.pce, psk: null });
+        recordDelivered(pce, { org, venId: s.venId }, delivery).catch((err: unknown) => log.warn({ err, ven: s.venId }, 'recording a delivery failed'));
       }
     }
   });

@@ -102,17 +102,11 @@ export async function authenticateAgent(pce: Pce, header: string | undefined): P
   return { org: parsed.org, venId: parsed.venId, agentId: agentIdOf(parsed.org, parsed.venId), ven };
 }
 
-async function updateVen(pce: Pce, a: AgentIdentity, fn: (v: VenRecord) => VenRecord): Promise<VenRecord | undefined> {
-  return pce.store.transaction(async (tx) => {
-    const v = await getVen(tx, a.org, a.venId);
-    if (!v) return undefined;
-    const next = fn(v);
-    await putVen(tx, a.org, next, pce.env.now().toISOString());
-    return next;
-  });
+function updateVen(pce: Pce, a: Pick<AgentIdentity, 'org' | 'venId'>, fn: (v: VenRecord) => VenRecord): Promise<VenRecord | undefined> {
+  return pce.venState.update(a.org, a.venId, fn);
 }
 
-export async function recordDelivered(pce: Pce, a: AgentIdentity, delivery: number): Promise<void> {
+export async function recordDelivered(pce: Pce, a: Pick<AgentIdentity, 'org' | 'venId'>, delivery: number): Promise<void> {
   await updateVen(pce, a, (v) => ({ ...v, delivered: Math.max(v.delivered, delivery), sync_state: v.applied >= delivery ? v.sync_state : 'applying' }));
 }
 

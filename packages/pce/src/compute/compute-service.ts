@@ -24,6 +24,8 @@ export class ComputeService {
   readonly #engines = new Map<number, Promise<OrgEngine>>();
   readonly #listeners = new Set<PlanListener>();
   readonly #updating = new Map<number, Promise<unknown>>();
+  /** Engines that finished building (the promises above, resolved). */
+  readonly #built = new Map<number, OrgEngine>();
 
   constructor(store: Store) {
     this.#store = store;
@@ -44,7 +46,9 @@ export class ComputeService {
       const snapshot = await loadSnapshot(tx, org, 'active');
       const engine = new PolicyEngine({ snapshot, workloads: await loadWorkloads(tx, org), labels: await loadLabels(tx, org) });
       engine.computeAll();
-      return { engine, version: typeof snapshot.version === 'number' ? snapshot.version : 0 };
+      const built = { engine, version: typeof snapshot.version === 'number' ? snapshot.version : 0 };
+      this.#built.set(org, built);
+      return built;
     });
   }
 
@@ -65,6 +69,7 @@ export class ComputeService {
   /** Forget an org's engine (after a failure, or to pick up other processes' writes). */
   invalidate(org: number): void {
     this.#engines.delete(org);
+    this.#built.delete(org);
   }
 
   /** Apply the newest active policy; answers the workloads whose plan changed. */
@@ -108,6 +113,12 @@ export class ComputeService {
       this.invalidate(org);
       throw err;
     }
+  }
+
+  /** The plan in the org's engine as it stands (no freshness check): for change listeners. */
+  currentPlan(org: number, workloadId: string): { plan: WorkloadPlan | undefined; version: number } | undefined {
+    const e = this.#built.get(org);
+    return e ? { plan: e.engine.plan(workloadId), version: e.version } : undefined;
   }
 
   async plan(org: number, workloadId: string): Promise<{ plan: WorkloadPlan | undefined; version: number }> {
