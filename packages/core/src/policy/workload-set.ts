@@ -47,6 +47,8 @@ export function expandLabelGroup(id: string, groups: (id: string) => LabelGroupV
 export interface ResolveContext {
   readonly workloads: readonly PolicyWorkload[];
   readonly labelGroup: (id: string) => LabelGroupView | undefined;
+  /** The key of a label id (role, app, …): actors AND labels of different keys. */
+  readonly labelKey?: (labelId: string) => string | undefined;
   /** An index of workloads by label id; without it, label actors scan every workload. */
   readonly workloadsWithLabel?: (labelId: string) => readonly PolicyWorkload[];
 }
@@ -78,17 +80,20 @@ export function inScopes(w: PolicyWorkload, scopes: readonly (readonly ScopeEntr
   return scopes.length === 0 || scopes.some((s) => scopeMatcher(s, ctx)(w));
 }
 
-/** Workloads an actor list names (IP lists and virtual services name none). */
+/**
+ * Workloads an actor list names (IP lists and virtual services name none). Illumio's
+ * semantics, as the compute engine has them: labels and label groups of one key are ORed,
+ * of different keys ANDed (`role=web, env=prod` is web servers in prod); `ams` and named
+ * workloads add to that. Without `labelKey` in the context every label is ORed.
+ */
 export function resolveActors(actors: readonly ActorInput[], ctx: ResolveContext): PolicyWorkload[] {
   const out = new Map<string, PolicyWorkload>();
   const add = (ws: Iterable<PolicyWorkload>): void => {
     for (const w of ws) out.set(w.id, w);
   };
-  const withLabels = (ids: ReadonlySet<string>): Iterable<PolicyWorkload> => {
-    const index = ctx.workloadsWithLabel;
-    if (index) return [...ids].flatMap((id) => index(id));
-    return ctx.workloads.filter((w) => w.labels.some((l) => ids.has(l)));
-  };
+  const byKey = new Map<string, Set<string>>();
+  const group = (key: string): Set<string> => byKey.get(key) ?? byKey.set(key, new Set()).get(key) ?? new Set();
+  const keyOf = (labelId: string): string => ctx.labelKey?.(labelId) ?? `label:${labelId}`;
   for (const raw of actors) {
     const a = actorOf(raw);
     switch (a.kind) {
@@ -96,17 +101,29 @@ export function resolveActors(actors: readonly ActorInput[], ctx: ResolveContext
         add(ctx.workloads);
         break;
       case 'label':
-        add(withLabels(new Set([a.id])));
+        group(ctx.labelKey ? keyOf(a.id) : '*').add(a.id);
         break;
-      case 'label_group':
-        add(withLabels(expandLabelGroup(a.id, ctx.labelGroup)));
+      case 'label_group': {
+        const ids = expandLabelGroup(a.id, ctx.labelGroup);
+        const first = ids.values().next().value;
+        if (first !== undefined) for (const l of ids) group(ctx.labelKey ? keyOf(first) : '*').add(l);
         break;
+      }
       case 'workload':
         add(ctx.workloads.filter((w) => w.id === a.id));
         break;
       default:
         break;
     }
+  }
+  if (byKey.size > 0) {
+    const groups = [...byKey.values()];
+    const index = ctx.workloadsWithLabel;
+    // Candidates from the smallest group, then every group must match.
+    const sizes = groups.map((g) => (index ? [...g].reduce((n, l) => n + index(l).length, 0) : ctx.workloads.length));
+    const smallest = groups[sizes.indexOf(Math.min(...sizes))] ?? new Set<string>();
+    const candidates = index ? [...smallest].flatMap((l) => index(l)) : ctx.workloads;
+    for (const w of candidates) if (groups.every((g) => w.labels.some((l) => g.has(l)))) out.set(w.id, w);
   }
   return [...out.values()];
 }

@@ -5,8 +5,8 @@
  * service. Structural and fast; the plans themselves are recomputed after commit.
  */
 import { policyHref } from '@palisade/core/href.ts';
-import { actorOf, type ActorInput, type ScopeEntry } from '@palisade/core/model/rule-sets.ts';
-import { expandLabelGroup, workloadIdsInScopes, type PolicyWorkload } from '@palisade/core/policy/workload-set.ts';
+import type { ActorInput, ScopeEntry } from '@palisade/core/model/rule-sets.ts';
+import { resolveActors, workloadIdsInScopes } from '@palisade/core/policy/workload-set.ts';
 import type { DraftRow, StoreTx } from '../store/store.ts';
 import type { SecureConnectInventory } from './secure-connect-warnings.ts';
 
@@ -22,20 +22,6 @@ interface RuleSetDoc {
   readonly deny_rules?: readonly RuleDoc[];
 }
 
-/** The workloads a list of actors names, as candidates (labels via the index). */
-function* actorWorkloads(actors: readonly ActorInput[], inv: SecureConnectInventory): Iterable<PolicyWorkload> {
-  for (const raw of actors) {
-    const a = actorOf(raw);
-    if (a.kind === 'ams') yield* inv.workloads;
-    else if (a.kind === 'label') yield* inv.byLabel(a.id);
-    else if (a.kind === 'label_group') for (const l of expandLabelGroup(a.id, (id) => inv.labelGroups.get(id))) yield* inv.byLabel(l);
-    else if (a.kind === 'workload') {
-      const w = inv.byId.get(a.id);
-      if (w) yield w;
-    }
-  }
-}
-
 function coveredBy(rs: RuleSetDoc, inv: SecureConnectInventory, out: Set<string>): void {
   const inScope = workloadIdsInScopes(rs.scopes ?? [], inv.ctx);
   for (const rule of [...(rs.rules ?? []), ...(rs.deny_rules ?? [])]) {
@@ -44,7 +30,7 @@ function coveredBy(rs: RuleSetDoc, inv: SecureConnectInventory, out: Set<string>
       [rule.consumers ?? [], rule.unscoped_consumers !== true],
     ];
     for (const [actors, scoped] of sides) {
-      for (const w of actorWorkloads(actors, inv)) {
+      for (const w of resolveActors(actors, inv.ctx)) {
         if (out.has(w.id)) continue;
         if (!scoped || inScope === undefined || inScope.has(w.id)) out.add(w.id);
       }

@@ -44,7 +44,8 @@ export async function loadInventory(tx: StoreTx, org: number, v: PolicyVersionRe
   const ipListNames = new Map((await listObjects(tx, org, v, 'ip_lists')).map((l: StoredObject) => [l.id, String(l['name'])]));
   const byLabel = indexByLabel(workloads);
   // One resolve context per inventory: resolution caches (scopes) are keyed on it.
-  const ctx: ResolveContext = { workloads, labelGroup: (id: string) => labelGroups.get(id), workloadsWithLabel: byLabel };
+  const keys = new Map((await tx.listLabels(org, { limit: 10_000_000 })).rows.map((l) => [String(l.id), l.key]));
+  const ctx: ResolveContext = { workloads, labelGroup: (id: string) => labelGroups.get(id), workloadsWithLabel: byLabel, labelKey: (id) => keys.get(id) };
   return { workloads, byId: new Map(workloads.map((w) => [w.id, w])), byLabel, labelGroups, ipListNames, ctx };
 }
 
