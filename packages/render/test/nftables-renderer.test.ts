@@ -124,7 +124,8 @@ describe('renderNftables', () => {
     assert.match(p('full'), /ip saddr @ps_a_v4 tcp dport 22 counter log group 5 prefix "palisade-deny-in " drop/);
     assert.match(p('selective'), /ip saddr @ps_a_v4 tcp dport 22 counter log group 5 prefix "palisade-deny-in " drop/);
     assert.match(p('visibility_only'), /ip saddr @ps_a_v4 tcp dport 22 counter log group 6 prefix "palisade-pdeny-in " accept/);
-    assert.doesNotMatch(p('visibility_only'), / drop/);
+    // The only drops in visibility_only are plaintext with SecureConnect peers (DESIGN §3 caveat).
+    assert.deepEqual(p('visibility_only').split('\n').filter((l) => / drop/.test(l) && !l.includes('@sc_peers_')), []);
   });
 
   it('SecureConnect entries pass only as IPsec', () => {
@@ -194,10 +195,10 @@ describe('renderSetDelta', () => {
 
 describe('log prefixes', () => {
   it('round-trip, and every prefix in the goldens parses', () => {
-    for (const reason of ['drop', 'deny', 'pdeny', 'pblk'] as LogReason[]) {
+    for (const reason of ['drop', 'deny', 'pdeny', 'pblk', 'clear'] as LogReason[]) {
       for (const direction of ['in', 'out'] as LogDirection[]) {
         const parsed = parseLogPrefix(`palisade-${reason}-${direction} `);
-        assert.deepEqual(parsed, { reason, direction, decision: reason === 'drop' || reason === 'deny' ? 'blocked' : 'potentially_blocked' });
+        assert.deepEqual(parsed, { reason, direction, decision: reason === 'drop' || reason === 'deny' || reason === 'clear' ? 'blocked' : 'potentially_blocked' });
       }
     }
     assert.equal(parseLogPrefix('in-drop '), undefined);
@@ -211,6 +212,6 @@ describe('log prefixes', () => {
         seen.add(parsed.reason);
       }
     }
-    assert.deepEqual([...seen].sort(), ['deny', 'drop', 'pblk', 'pdeny']);
+    assert.deepEqual([...seen].sort(), ['clear', 'deny', 'drop', 'pblk', 'pdeny']);
   });
 });

@@ -11,6 +11,7 @@ import { logStatement } from './log-prefixes.ts';
 import type { LogDirection } from './log-prefixes.ts';
 import { setElements } from './nft-elements.ts';
 import { nftComment, nftSetName, nftSetStem, nftTableName } from './nft-names.ts';
+import { SC_PEERS_STEM, scPeerElements, scPeersSetName, secureConnectRules } from './nft-secure-connect.ts';
 import { serviceMatches } from './nft-services.ts';
 
 export interface NftRenderContext {
@@ -76,15 +77,13 @@ function pceRules(ctx: NftRenderContext, direction: LogDirection): string[] {
   return out;
 }
 
+/** Before SecureConnect: loopback never, and ND (on-link by hop limit 255) must not depend on an SA (NUD probes a peer's own address). */
+function firstRules(direction: LogDirection): string[] {
+  return [direction === 'in' ? 'iif "lo" accept' : 'oif "lo" accept', NEIGHBOUR_DISCOVERY];
+}
+
 function alwaysRules(direction: LogDirection, mode: EnforcementMode, ctx: NftRenderContext): string[] {
-  return [
-    direction === 'in' ? 'iif "lo" accept' : 'oif "lo" accept',
-    'ct state established,related accept',
-    ...pceRules(ctx, direction),
-    ...DHCP,
-    NEIGHBOUR_DISCOVERY,
-    ...(mode === 'full' ? ['ct state invalid drop'] : []),
-  ];
+  return ['ct state established,related accept', ...pceRules(ctx, direction), ...DHCP, ...(mode === 'full' ? ['ct state invalid drop'] : [])];
 }
 
 type Verdict = (entry: AllowEntry | DenyEntry) => string;
@@ -116,7 +115,9 @@ function chain(plan: WorkloadPlan, direction: LogDirection, ctx: NftRenderContex
   const allowVerdict: Verdict = (e) => `${'sec_connect' in e && e.sec_connect ? ipsec : ''}counter accept`;
   const tail = full ? `counter limit rate 10/second ${logStatement('drop', direction)}` : `counter ${logStatement('pblk', direction)} accept`;
   const sections: NftRuleSection[] = [
-    { title: 'always: loopback, established, PCE, DHCP, neighbour discovery', rules: alwaysRules(direction, mode, ctx) },
+    { title: 'always: loopback, neighbour discovery', rules: firstRules(direction) },
+    { title: 'SecureConnect peers: MSS clamp, IKE and ESP pass, anything else only as IPsec', rules: secureConnectRules(direction) },
+    { title: 'always: established, PCE, DHCP', rules: alwaysRules(direction, mode, ctx) },
     { title: mode === 'visibility_only' ? 'deny rules: logged as potentially blocked, not enforced' : 'deny rules', rules: entryRules(denies, direction, `deny_${field}`, known, () => denyVerdict) },
     { title: 'allow rules', rules: entryRules(allows, direction, field, known, allowVerdict) },
     { title: full ? 'default deny' : 'what full enforcement would block', rules: [tail] },
@@ -135,6 +136,7 @@ export function buildNftTable(plan: WorkloadPlan, ctx: NftRenderContext): NftTab
     const where = `address_sets[${i}]`;
     if (known.has(s.name)) throw invalid('duplicate_address_set', `${where}: the plan names set ${JSON.stringify(s.name)} twice.`, where);
     const stem = nftSetStem(s.name);
+    if (stem === SC_PEERS_STEM) throw invalid('address_set_name_clash', `${where}: set ${JSON.stringify(s.name)} maps to the SecureConnect peer sets' nft name.`, where);
     const other = stems.get(stem);
     if (other !== undefined) throw invalid('address_set_name_clash', `${where}: sets ${JSON.stringify(other)} and ${JSON.stringify(s.name)} map to one nft name.`, where);
     known.add(s.name);
@@ -142,6 +144,9 @@ export function buildNftTable(plan: WorkloadPlan, ctx: NftRenderContext): NftTab
     sets.push({ name: nftSetName(s.name, 4), family: 4, elements: setElements(s.ipv4, 4, `${where}.ipv4`) });
     sets.push({ name: nftSetName(s.name, 6), family: 6, elements: setElements(s.ipv6, 6, `${where}.ipv6`) });
   }
+  // Always declared, empty or not: a first SecureConnect peer is a set delta too.
+  const scPeers = scPeerElements(plan);
+  sets.push({ name: scPeersSetName(4), family: 4, elements: scPeers[4] }, { name: scPeersSetName(6), family: 6, elements: scPeers[6] });
   sets.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { name, sets, chains: [chain(plan, 'in', ctx, known), chain(plan, 'out', ctx, known)] };
 }
