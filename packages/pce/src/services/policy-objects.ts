@@ -57,7 +57,9 @@ async function checkLabelGroup(tx: StoreTx, org: number, id: string, o: Record<s
   const reaches = (from: string, seen = new Set<string>()): boolean => {
     if (seen.has(from)) return false;
     seen.add(from);
-    return hrefs(groups.get(from) as unknown as Record<string, unknown>, 'sub_groups').some((r) => {
+    const g = groups.get(from);
+    if (!g) return false;
+    return g.sub_groups.some((r) => {
       const s = parseHref(r.href)?.id ?? '';
       return s === id || reaches(s, seen);
     });
