@@ -10,6 +10,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DialectHooks } from './dialect-hooks.ts';
 import { eventQueries } from './kysely-event-queries.ts';
+import { flowQueries } from './kysely-flow-queries.ts';
 import { labelQueries } from './kysely-label-queries.ts';
 import { orgQueries } from './kysely-org-queries.ts';
 import { policyQueries } from './kysely-policy-queries.ts';
@@ -34,6 +35,7 @@ export function makeStoreTx(db: Kysely<Database>, hooks: DialectHooks): StoreTx 
     ...workloadQueries(db, hooks),
     ...policyQueries(db, hooks),
     ...eventQueries(db),
+    ...flowQueries(db, hooks),
   };
 }
 

@@ -176,5 +176,73 @@ export interface Database {
   activation_codes: ActivationCodesTable;
   jobs: JobsTable;
   datafiles: DatafilesTable;
+  flows: FlowsTable;
+  flow_label_sets: FlowLabelSetsTable;
+  flow_label_set_labels: FlowLabelSetLabelsTable;
+  flow_batches: FlowBatchesTable;
+  flow_queries: FlowQueriesTable;
+}
+
+/** Epoch milliseconds; PostgreSQL's bigint arrives as a string. */
+type Millis = number | string;
+
+export interface FlowsTable {
+  id: Generated<number | string>;
+  org_id: number;
+  src_ip: string;
+  dst_ip: string;
+  src_workload: string | null;
+  dst_workload: string | null;
+  /** Label set ids (flow_label_sets) of each end at the time of the flow. */
+  src_set: number | null;
+  dst_set: number | null;
+  proto: number;
+  port: number | null;
+  /** Codes: see kysely-flow-queries.ts. */
+  direction: number;
+  first_seen: Millis;
+  last_seen: Millis;
+  connections: number;
+  bytes_in: Millis | null;
+  bytes_out: Millis | null;
+  reporter_workload: string | null;
+  state: number;
+  policy_decision: number;
+  draft_policy_decision: number;
+}
+
+export interface FlowLabelSetsTable {
+  org_id: number;
+  id: number;
+  /** Sorted label ids, comma-separated: the interning key. */
+  label_ids: string;
+}
+
+export interface FlowLabelSetLabelsTable {
+  org_id: number;
+  label_id: number;
+  set_id: number;
+}
+
+export interface FlowBatchesTable {
+  org_id: number;
+  batch_id: string;
+  reporter_workload: string | null;
+  received_at: Millis;
+  flows: number;
+  dropped: number;
+}
+
+export interface FlowQueriesTable {
+  org_id: number;
+  id: string;
+  query: string;
+  status: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  flows_count: number | null;
+  datafile_id: string | null;
+  message: string | null;
 }
 

@@ -167,6 +167,96 @@ export interface JobRow {
   readonly message: string | null;
 }
 
+/** DESIGN §3: what the policy decides for a flow. */
+export type FlowDecision = 'allowed' | 'potentially_blocked' | 'blocked' | 'unknown';
+/** What the reporting host's firewall did. */
+export type FlowState = 'allowed' | 'potentially_blocked' | 'blocked';
+export type FlowDirection = 'inbound' | 'outbound';
+
+/** One flow summary as stored. Times are epoch milliseconds. */
+export interface NewFlowRow {
+  readonly org_id: number;
+  readonly src_ip: string;
+  readonly dst_ip: string;
+  readonly src_workload: string | null;
+  readonly dst_workload: string | null;
+  /** Label set ids (`labelSetIds`) of each end when the flow was reported; null for no workload. */
+  readonly src_set: number | null;
+  readonly dst_set: number | null;
+  readonly proto: number;
+  /** Null for protocols without ports (ICMP). */
+  readonly port: number | null;
+  readonly direction: FlowDirection;
+  readonly first_seen: number;
+  readonly last_seen: number;
+  readonly connections: number;
+  readonly bytes_in: number | null;
+  readonly bytes_out: number | null;
+  readonly reporter_workload: string | null;
+  readonly state: FlowState;
+  readonly policy_decision: FlowDecision;
+  readonly draft_policy_decision: FlowDecision;
+}
+
+export interface FlowRow extends NewFlowRow {
+  readonly id: number;
+}
+
+/** One endpoint condition: carries the label (at flow time), is the workload, or has the IP. */
+export type FlowEndpointTerm = { readonly labelId: number } | { readonly workload: string } | { readonly ip: string };
+
+export interface FlowSideFilter {
+  /** OR of ANDs (Illumio's `include: [[a, b], [c]]`); empty: any endpoint. */
+  readonly include: readonly (readonly FlowEndpointTerm[])[];
+  /** Any match excludes. */
+  readonly exclude: readonly FlowEndpointTerm[];
+}
+
+export interface FlowServiceTerm {
+  readonly proto?: number;
+  /** A port, or the first of a range up to `toPort`. */
+  readonly port?: number;
+  readonly toPort?: number;
+}
+
+export interface FlowQuery {
+  readonly src?: FlowSideFilter;
+  readonly dst?: FlowSideFilter;
+  readonly services?: { readonly include: readonly FlowServiceTerm[]; readonly exclude: readonly FlowServiceTerm[] };
+  readonly decisions?: readonly FlowDecision[];
+  /** Flows seen at some time in [since, until] (epoch ms): last_seen >= since, first_seen <= until. */
+  readonly since?: number;
+  readonly until?: number;
+  /** Newest (last_seen) first, at most this many. */
+  readonly limit: number;
+}
+
+export interface FlowBatchRow {
+  readonly org_id: number;
+  readonly batch_id: string;
+  readonly reporter_workload: string | null;
+  readonly received_at: number;
+  readonly flows: number;
+  readonly dropped: number;
+}
+
+export type FlowQueryStatus = 'queued' | 'working' | 'completed' | 'failed';
+
+export interface FlowQueryRow {
+  readonly org_id: number;
+  readonly id: string;
+  /** JSON of the request body as validated. */
+  readonly query: string;
+  readonly status: FlowQueryStatus;
+  /** JSON: who asked ({"api_key": …}). */
+  readonly created_by: string;
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly flows_count: number | null;
+  readonly datafile_id: string | null;
+  readonly message: string | null;
+}
+
 export interface StoreTx {
   /** Serialize policy writes of one org (PostgreSQL: row lock; SQLite: already serialized). */
   lockOrg(org: number): Promise<void>;
@@ -262,6 +352,25 @@ export interface StoreTx {
   getJob(org: number, id: string): Promise<JobRow | undefined>;
   insertDatafile(org: number, id: string, content: string, createdAt: string): Promise<void>;
   getDatafile(org: number, id: string): Promise<string | undefined>;
+
+  /** Records an agent batch; false when that batch id was recorded before (a resend: store nothing). */
+  recordFlowBatch(row: FlowBatchRow): Promise<boolean>;
+  /** The id of each label set (sorted, deduplicated label ids), interned on first use. */
+  labelSetIds(org: number, sets: readonly (readonly number[])[]): Promise<number[]>;
+  /** The label ids of label sets. */
+  labelSets(org: number, ids: readonly number[]): Promise<Map<number, number[]>>;
+  /** Many flows in few statements (ingest writes thousands at once). */
+  insertFlows(rows: readonly NewFlowRow[]): Promise<void>;
+  queryFlows(org: number, q: FlowQuery): Promise<FlowRow[]>;
+  countFlows(org: number): Promise<number>;
+  /** Retention: deletes flows last seen before `cutoff` (epoch ms) and batch ids received before it; answers the flows deleted. */
+  deleteFlowsBefore(org: number, cutoff: number): Promise<number>;
+
+  insertFlowQuery(row: FlowQueryRow): Promise<void>;
+  updateFlowQuery(org: number, id: string, patch: Partial<Pick<FlowQueryRow, 'status' | 'updated_at' | 'flows_count' | 'datafile_id' | 'message'>>): Promise<void>;
+  getFlowQuery(org: number, id: string): Promise<FlowQueryRow | undefined>;
+  /** Newest first. */
+  listFlowQueries(org: number): Promise<FlowQueryRow[]>;
 }
 
 export interface Store {

@@ -8,6 +8,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
 import * as initial from './001-initial.ts';
+import * as flows from './002-flows.ts';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -17,7 +18,10 @@ interface Migration {
 }
 
 /** In order; append new ones, never edit or reorder applied ones (README). */
-const MIGRATIONS: readonly Migration[] = [{ name: '001-initial', up: initial.up }];
+const MIGRATIONS: readonly Migration[] = [
+  { name: '001-initial', up: initial.up },
+  { name: '002-flows', up: flows.up },
+];
 
 /** "palisade" in ASCII: the advisory-lock key of schema migrations. */
 const MIGRATION_LOCK_KEY = '8097872805151990885';
