@@ -16,3 +16,8 @@ export {
   type LoggedDecision,
   type ParsedLogPrefix,
 } from './nftables/log-prefixes.ts';
+export { renderSwanctl, connectionStem, ESP_PROPOSALS, IKE_PROPOSALS, SWANCTL_SECRETS_FILE } from './strongswan/swanctl-renderer.ts';
+export type { SwanctlCertificate, SwanctlFiles, SwanctlRenderContext } from './strongswan/swanctl-renderer.ts';
+export { renderWindows } from './windows/windows-renderer.ts';
+export type { WindowsRenderContext } from './windows/windows-renderer.ts';
+export { SC_PEERS_STEM, SC_TCP_MSS, scPeersSetName } from './nftables/nft-secure-connect.ts';

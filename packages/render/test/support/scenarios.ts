@@ -1,12 +1,14 @@
 /**
  * The golden scenarios: one folder per case under `test/scenarios/`, holding the inputs
  * (`plan.json`, `context.json`, optionally `plan-after.json` for a set delta) and the
- * expected outputs (`expected.nft`, `expected-delta.nft`) side by side.
+ * expected outputs (`expected.nft`, `expected-delta.nft`, `expected.swanctl.conf`, `expected.secrets.conf`
+ * when there are secrets, `expected.ps1`) side by side. `context.json` holds the nftables context
+ * and, optionally, `swanctl` and `windows` contexts.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkloadPlan } from '@palisade/core/compute/index.ts';
-import type { NftRenderContext } from '../../src/index.ts';
+import type { NftRenderContext, SwanctlRenderContext, WindowsRenderContext } from '../../src/index.ts';
 
 export const SCENARIOS_DIR = join(import.meta.dirname, '..', 'scenarios');
 
@@ -15,6 +17,10 @@ export interface Scenario {
   readonly dir: string;
   readonly plan: WorkloadPlan;
   readonly context: NftRenderContext;
+  /** `context.json` → `swanctl` (default `{}`). */
+  readonly swanctl: SwanctlRenderContext;
+  /** `context.json` → `windows`, with the scenario's `pce` (default: just that). */
+  readonly windows: WindowsRenderContext;
   readonly after: WorkloadPlan | undefined;
 }
 
@@ -44,11 +50,17 @@ export function loadScenarios(): Scenario[] {
     .map((name) => {
       const dir = join(SCENARIOS_DIR, name);
       const afterPath = join(dir, 'plan-after.json');
+      const context = asContext(readJson(join(dir, 'context.json')), `${name}/context.json`);
+      const raw = context as unknown as Record<string, unknown>;
+      const swanctl = isRecord(raw['swanctl']) ? (raw['swanctl'] as SwanctlRenderContext) : {};
+      const windows: WindowsRenderContext = { pce: context.pce, ...(isRecord(raw['windows']) ? (raw['windows'] as Partial<WindowsRenderContext>) : {}) };
       return {
         name,
         dir,
         plan: asPlan(readJson(join(dir, 'plan.json')), `${name}/plan.json`),
-        context: asContext(readJson(join(dir, 'context.json')), `${name}/context.json`),
+        context,
+        swanctl,
+        windows,
         after: existsSync(afterPath) ? asPlan(readJson(afterPath), `${name}/plan-after.json`) : undefined,
       };
     });
