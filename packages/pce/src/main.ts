@@ -23,6 +23,8 @@ import { ListCache } from './services/list-cache.ts';
 import { ComputeService } from './compute/compute-service.ts';
 import { AgentHub } from './agents/agent-hub.ts';
 import { VenStateWriter } from './agents/ven-state-writer.ts';
+import { FlowIngest } from './flows/flow-ingest.ts';
+import { scheduleFlowRetention } from './flows/flow-retention.ts';
 import type { Pce } from './pce.ts';
 import { createOrg, type NewApiKey } from './services/orgs.ts';
 import { openStore } from './store/open-store.ts';
@@ -42,6 +44,10 @@ export interface PceOptions {
   readonly rateLimitPerMinute?: number;
   readonly logger?: Logger;
   readonly env?: PceEnv;
+  /** Flows last seen longer ago than this are deleted (default 30 days). */
+  readonly flowRetentionDays?: number;
+  /** How often old flows are purged (default hourly). */
+  readonly flowPurgeIntervalMs?: number;
 }
 
 export interface RunningPce {
@@ -77,8 +83,12 @@ export async function startPce(opts: PceOptions): Promise<RunningPce> {
   const store = await openStore(opts.db, dataDir);
   const adminKeyPath = join(dataDir, 'admin-api-key.json');
   let server: Server | undefined;
+  let stopRetention = (): void => undefined;
   try {
+    const retentionDays = opts.flowRetentionDays ?? 30;
+    if (!(retentionDays > 0)) throw invalid('invalid_flow_retention', `flowRetentionDays must be a positive number of days, not ${retentionDays}`);
     const adminKey = await bootstrap(store, env, adminKeyPath);
+    const compute = new ComputeService(store);
     const pce: Pce = {
       version: PCE_VERSION,
       store,
@@ -88,10 +98,12 @@ export async function startPce(opts: PceOptions): Promise<RunningPce> {
       registry: new RouteRegistry(),
       metrics: new Metrics(),
       workloadLists: new ListCache(2_000, () => env.now().getTime()),
-      compute: new ComputeService(store),
+      compute,
       agents: new AgentHub(() => env.now().getTime()),
       venState: new VenStateWriter(store, env),
+      flows: new FlowIngest(store, compute, env),
     };
+    stopRetention = scheduleFlowRetention(pce, retentionDays, opts.flowPurgeIntervalMs ?? 3_600_000);
     registerRoutes(pce);
     // Build each org's policy engine in the background, so the first provision, plan
     // request or agent connection does not pay for it.
@@ -120,6 +132,7 @@ export async function startPce(opts: PceOptions): Promise<RunningPce> {
       adminKey,
       pce,
       close: async () => {
+        stopRetention();
         await new Promise<void>((ok) => {
           s.close(() => ok());
           s.closeAllConnections();
@@ -128,6 +141,7 @@ export async function startPce(opts: PceOptions): Promise<RunningPce> {
       },
     };
   } catch (err) {
+    stopRetention();
     server?.close();
     await store.close();
     throw err;

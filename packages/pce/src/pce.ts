@@ -9,6 +9,7 @@ import type { ListCache } from './services/list-cache.ts';
 import type { ComputeService } from './compute/compute-service.ts';
 import type { AgentHub } from './agents/agent-hub.ts';
 import type { VenStateWriter } from './agents/ven-state-writer.ts';
+import type { FlowIngest } from './flows/flow-ingest.ts';
 
 export interface Pce {
   readonly version: string;
@@ -26,4 +27,6 @@ export interface Pce {
   readonly agents: AgentHub;
   /** Group-committed VEN state updates (deliveries, acks, heartbeats). */
   readonly venState: VenStateWriter;
+  /** Flow ingest from agents (attribution, policy decisions). */
+  readonly flows: FlowIngest;
 }

@@ -13,6 +13,7 @@ import { mount, parseBody, parseMaxResults, MAX_MAX_RESULTS, type ApiRequest, ty
 import { startCollectionJob } from '../services/jobs.ts';
 import { openApiDocument } from './openapi.ts';
 import { mountAgentRoutes } from '../agents/agent-routes.ts';
+import { mountFlowAgentRoutes } from '../flows/flow-routes.ts';
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
@@ -22,6 +23,7 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
 
 export function toResponse(r: ApiResult): Response {
   if ('list' in r) return json(200, r.list, { 'X-Total-Count': String(r.total) });
+  if ('text' in r) return new Response(r.text, { status: r.status, headers: { 'Content-Type': r.contentType } });
   if ('rawList' in r) return new Response(r.rawList, { status: 200, headers: { 'Content-Type': 'application/json', 'X-Total-Count': String(r.total) } });
   if (r.status === 204) return new Response(null, { status: 204 });
   return json(r.status, r.body, r.headers);
@@ -86,6 +88,7 @@ export function buildApp(pce: Pce): Hono {
   app.get('/api/v2/openapi.json', () => json(200, openApiDocument(pce.registry, pce.version)));
   app.get('/metrics', async () => new Response(await metrics.render(), { headers: { 'Content-Type': metrics.contentType } }));
   mountAgentRoutes(app, pce, pce.agents);
+  mountFlowAgentRoutes(app, pce);
   mount(app, pce.registry, wrap);
   app.notFound((c) => errorResponse(404, [{ token: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }]));
   app.onError((err, c) => toErrorResponse(err, c, env.log));

@@ -44,6 +44,8 @@ export type ApiResult =
   | { readonly status: 200 | 201 | 202; readonly body: unknown; readonly headers?: Record<string, string> }
   | { readonly status: 204 }
   | { readonly list: readonly unknown[]; readonly total: number }
+  /** A body already rendered (a stored JSON file, CSV). */
+  | { readonly status: 200; readonly text: string; readonly contentType: string }
   /** A list already rendered as JSON text (from a cache). */
   | { readonly rawList: string; readonly total: number };
 

@@ -1,5 +1,6 @@
 import type { Pce } from '../pce.ts';
 import { computeRoutes } from './compute-routes.ts';
+import { trafficRoutes } from '../flows/flow-routes.ts';
 import { labelRoutes } from './label-routes.ts';
 import { orgRoutes } from './org-routes.ts';
 import { policyObjectRoutes } from './policy-object-routes.ts';
@@ -17,4 +18,5 @@ export function registerRoutes(pce: Pce): void {
   policyObjectRoutes(r, pce);
   ruleSetRoutes(r, pce);
   orgRoutes(r, pce);
+  trafficRoutes(r, pce);
 }

@@ -279,6 +279,18 @@ export function flowQueries(db: Kysely<Database>, hooks: DialectHooks) {
       return Number(r.numDeletedRows);
     },
 
+    async draftStamp(org) {
+      const stamp = async (table: 'policy_draft' | 'workloads' | 'labels'): Promise<string> => {
+        const r = await db
+          .selectFrom(table)
+          .select((eb) => [eb.fn.countAll<string | number>().as('n'), eb.fn.max('updated_at').as('at')])
+          .where('org_id', '=', org)
+          .executeTakeFirst();
+        return `${String(r?.n ?? 0)}@${String(r?.at ?? '')}`;
+      };
+      return [await stamp('policy_draft'), await stamp('workloads'), await stamp('labels')].join('|');
+    },
+
     async insertFlowQuery(row) {
       await db.insertInto('flow_queries').values(row).execute();
     },

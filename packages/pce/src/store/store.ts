@@ -366,6 +366,12 @@ export interface StoreTx {
   /** Retention: deletes flows last seen before `cutoff` (epoch ms) and batch ids received before it; answers the flows deleted. */
   deleteFlowsBefore(org: number, cutoff: number): Promise<number>;
 
+  /**
+   * A value that changes whenever the draft policy, the workloads or the labels of the org
+   * change (counts and newest update times): the key of a cached draft policy engine.
+   */
+  draftStamp(org: number): Promise<string>;
+
   insertFlowQuery(row: FlowQueryRow): Promise<void>;
   updateFlowQuery(org: number, id: string, patch: Partial<Pick<FlowQueryRow, 'status' | 'updated_at' | 'flows_count' | 'datafile_id' | 'message'>>): Promise<void>;
   getFlowQuery(org: number, id: string): Promise<FlowQueryRow | undefined>;
