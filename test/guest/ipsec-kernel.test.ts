@@ -1,0 +1,411 @@
+/**
+ * SecureConnect on a real kernel: two hosts in network namespaces inside a QEMU guest running
+ * Debian's kernel (this machine's kernel has no ESP; see test/support/qemu-guest.ts), one
+ * charon per namespace, transport-mode IKEv2 PSK, the IPsec-only nftables rules on both
+ * sides. One boot runs every scenario (boots are slow); the guest script prints
+ * `RESULT name=value` lines that the assertions read.
+ *
+ * What is proved:
+ * - TCP on two ports, both directions, works and is ESP on the wire: ingress counters on each
+ *   veth (a netdev hook, before XFRM decapsulation: what a capture on the wire would see)
+ *   count ESP and no plaintext TCP, and the XFRM states' packet counters grow;
+ * - with one side's charon stopped (SAs and policies gone on both sides), new connections fail
+ *   and not one plaintext TCP packet reaches the wire; the drop rule's counter grows. Control:
+ *   with that side's table removed too, the same attempt does put plaintext TCP on the wire;
+ * - IKEv1 (Main + Quick Mode, transport) between the two works too.
+ *
+ * Without a guest (QEMU or the kernel missing) this FAILS with the reason; set
+ * PALISADE_SKIP_GUEST=1 to skip it instead.
+ */
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { guestAvailable, runInGuest } from '../support/qemu-guest.ts';
+import type { GuestResult } from '../support/qemu-guest.ts';
+
+const A = '198.51.100.1';
+const B = '198.51.100.2';
+const PSK = randomBytes(32).toString('hex');
+
+function strongswanMissing(): string | undefined {
+  const plugins = ['openssl', 'gcm', 'kernel-netlink', 'vici', 'curve25519'].map((p) => `/usr/lib/ipsec/plugins/libstrongswan-${p}.so`);
+  const missing = ['/usr/sbin/charon-systemd', '/usr/sbin/swanctl', ...plugins].filter((p) => !existsSync(p));
+  return missing.length > 0 ? `strongSwan missing (${missing.join(', ')}): run scripts/install-test-deps.sh` : undefined;
+}
+
+function availability(): { ok: boolean; why?: string } {
+  const g = guestAvailable();
+  if (!g.ok) return g;
+  const ss = strongswanMissing();
+  return ss === undefined ? { ok: true } : { ok: false, why: ss };
+}
+
+const avail = availability();
+const skipRequested = process.env['PALISADE_SKIP_GUEST'] === '1';
+const skip = skipRequested ? `PALISADE_SKIP_GUEST=1${avail.ok ? '' : ` (${avail.why ?? ''})`}` : false;
+if (skip !== false) process.stderr.write(`test/guest/ipsec-kernel: skipped: ${skip}\n`);
+
+/** strongswan.conf of one namespace's charon (LAB.md: own vici socket, explicit plugins, filelog). */
+function strongswanConf(dir: string): string {
+  return `charon-systemd {
+  load = random nonce openssl pem pkcs1 pkcs8 pkcs12 x509 revocation constraints pubkey kdf gcm aes sha1 sha2 hmac gmp curve25519 kernel-netlink socket-default vici updown
+  install_routes = no
+  plugins {
+    vici {
+      socket = unix://${dir}/charon.vici
+    }
+  }
+  journal {
+    default = -1
+  }
+  filelog {
+    charon {
+      path = ${dir}/charon.log
+      time_format = %T
+      default = 1
+      ike = 2
+      knl = 2
+    }
+  }
+}
+swanctl {
+  load = pem pkcs1 x509 revocation constraints pubkey openssl random
+  socket = unix://${dir}/charon.vici
+}
+`;
+}
+
+/** Host-to-host transport-mode connection to `remote` (LAB.md's checked parameters). */
+function swanctlConf(local: string, remote: string, version: 1 | 2): string {
+  const proposals = version === 2 ? 'aes256gcm16-prfsha384-ecp384, aes128gcm16-prfsha256-x25519' : 'aes256-sha256-modp2048';
+  return `connections {
+  peer-${remote.replaceAll('.', '-')} {
+    version = ${version}
+    local_addrs = ${local}
+    remote_addrs = ${remote}
+    proposals = ${proposals}
+    dpd_delay = 5s
+    local {
+      auth = psk
+      id = ${local}
+    }
+    remote {
+      auth = psk
+      id = ${remote}
+    }
+    children {
+      host {
+        mode = transport
+        esp_proposals = aes256gcm16, aes128gcm16
+        dpd_action = clear
+        start_action = trap
+      }
+    }
+  }
+}
+secrets {
+  ike-peer {
+    id-1 = ${local}
+    id-2 = ${remote}
+    secret = "${PSK}"
+  }
+}
+`;
+}
+
+/** LAB.md's IPsec-only table for one peer. */
+function ipsecOnlyNft(peer: string): string {
+  return `table inet ipsec_only
+delete table inet ipsec_only
+table inet ipsec_only {
+\tchain input {
+\t\ttype filter hook input priority filter; policy accept;
+\t\tip saddr ${peer} udp sport { 500, 4500 } udp dport { 500, 4500 } accept
+\t\tip saddr ${peer} meta l4proto esp accept
+\t\tip saddr ${peer} meta secpath exists accept
+\t\tip saddr ${peer} counter drop
+\t}
+\tchain output {
+\t\ttype filter hook output priority filter; policy accept;
+\t\tip daddr ${peer} udp sport { 500, 4500 } udp dport { 500, 4500 } accept
+\t\tip daddr ${peer} meta l4proto esp accept
+\t\tip daddr ${peer} rt ipsec exists accept
+\t\tip daddr ${peer} counter drop
+\t}
+}
+`;
+}
+
+/** Counters on the veth's ingress (netdev family: the packet as it came off the wire). */
+function wireNft(dev: string): string {
+  return `table netdev wire
+delete table netdev wire
+table netdev wire {
+\tcounter esp_pkts {
+\t}
+\tcounter tcp_pkts {
+\t}
+\tcounter ike_pkts {
+\t}
+\tchain ingress {
+\t\ttype filter hook ingress device "${dev}" priority -500; policy accept;
+\t\tip protocol esp counter name "esp_pkts"
+\t\tip protocol tcp counter name "tcp_pkts"
+\t\tudp dport { 500, 4500 } counter name "ike_pkts"
+\t}
+}
+`;
+}
+
+const files: Record<string, string> = {
+  'a-strongswan.conf': strongswanConf('/run/pal/a'),
+  'b-strongswan.conf': strongswanConf('/run/pal/b'),
+  'a-swanctl-v2.conf': swanctlConf(A, B, 2),
+  'b-swanctl-v2.conf': swanctlConf(B, A, 2),
+  'a-swanctl-v1.conf': swanctlConf(A, B, 1),
+  'b-swanctl-v1.conf': swanctlConf(B, A, 1),
+  'a-ipsec-only.nft': ipsecOnlyNft(B),
+  'b-ipsec-only.nft': ipsecOnlyNft(A),
+  'a-wire.nft': wireNft('va'),
+  'b-wire.nft': wireNft('vb'),
+};
+
+/** The guest script (dash). Every fact the test checks is a `RESULT name=value` line. */
+const SCRIPT = String.raw`
+set -u
+W=/run/pal
+A=${A}
+B=${B}
+mkdir -p $W/a/swanctl $W/b/swanctl
+res() { echo "RESULT $1=$2"; }
+now() { cut -d' ' -f1 /proc/uptime; }
+res boot_s "$(now)"
+
+modprobe -a esp4 xfrm_user gcm seqiv echainiv nft_xfrm xt_policy; res modprobe "$?"
+
+ip netns add a
+ip netns add b
+ip link add va netns a type veth peer name vb netns b
+ip -n a link set lo up
+ip -n b link set lo up
+ip -n a addr add $A/24 dev va
+ip -n b addr add $B/24 dev vb
+ip -n a link set va up
+ip -n b link set vb up
+for ns in a b; do
+  ip netns exec $ns nft -f $RUN/$ns-wire.nft || res wire_load_$ns failed
+  cp $RUN/$ns-strongswan.conf $W/$ns/strongswan.conf
+  # a tiny TCP server on two ports in each namespace: it answers "pong-<ns>-<port>"
+  for port in 8080 9090; do
+    printf '#!/bin/sh\necho pong-%s-%s\n' $ns $port > $W/$ns/reply-$port
+    chmod +x $W/$ns/reply-$port
+    ip netns exec $ns busybox nc -ll -p $port -e $W/$ns/reply-$port &
+  done
+done
+
+# counter <ns> <name>: packets of a named counter of the wire table
+wire() { ip netns exec $1 nft list counter netdev wire $2_pkts | awk '$1 == "packets" { print $2 }'; }
+# drops <ns> <input|output>: packets of the IPsec-only table's drop rule
+drops() { ip netns exec $1 nft list chain inet ipsec_only $2 | sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* drop.*/\1/p'; }
+# xfrm <ns>: sum of the packet counters of the namespace's XFRM states
+xfrm() { ip netns exec $1 ip -s xfrm state | awk '/\(packets\)/ { n = $2; sub(/\(packets\)/, "", n); t += n } END { print t + 0 }'; }
+nstates() { ip netns exec $1 ip xfrm state | grep -c '^src'; }
+npolicies() { ip netns exec $1 ip xfrm policy | grep -c '^src'; }
+# probe <ns> <ip> <port>: one TCP connection, prints what the server said (empty on failure)
+probe() { ip netns exec $1 timeout 6 bash -c 'exec 3<>/dev/tcp/$0/$1 && head -n1 <&3' $2 $3 2>/dev/null; }
+sw() { ns=$1; shift; ip netns exec $ns env STRONGSWAN_CONF=$W/$ns/strongswan.conf SWANCTL_DIR=$W/$ns/swanctl swanctl "$@"; }
+start_charon() {
+  rm -f $W/$1/charon.vici
+  ip netns exec $1 env STRONGSWAN_CONF=$W/$1/strongswan.conf charon-systemd > $W/$1/charon.out 2>&1 &
+  echo $! > $W/$1/charon.pid
+  i=0
+  while [ ! -S $W/$1/charon.vici ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+  [ -S $W/$1/charon.vici ] || res charon_start_$1 failed
+}
+stop_charon() {
+  pid=$(cat $W/$1/charon.pid)
+  kill -TERM $pid
+  i=0
+  while kill -0 $pid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+  kill -0 $pid 2>/dev/null && res charon_stop_$1 failed
+}
+load() { cp $RUN/$1-swanctl-$2.conf $W/$1/swanctl/swanctl.conf && sw $1 --load-all --noprompt > $W/$1/load-$2.out 2>&1; res load_$1_$2 "$?"; }
+sleep 1
+
+# --- control: before any IPsec, plaintext TCP is visible on the wire (the counters work)
+t0=$(wire b tcp)
+r=$(probe a $B 8080); res control_reply "$r"
+res control_wire_tcp "$(( $(wire b tcp) - t0 ))"
+
+# --- IKEv2, transport mode, PSK
+for ns in a b; do ip netns exec $ns nft -f $RUN/$ns-ipsec-only.nft; res nft_load_$ns "$?"; done
+res charons_start_uptime "$(now)"
+start_charon a
+start_charon b
+res charons_started_uptime "$(now)"
+load a v2
+load b v2
+t=$(now)
+sw a --initiate --child host --timeout 30 > $W/a/initiate-v2.out 2>&1; res initiate_v2 "$?"
+res initiate_v2_end_uptime "$(now)"
+res initiate_v2_start_uptime "$t"
+res v2_ike_version "$(sw a --list-sas 2>/dev/null | grep -o 'IKEv[12]' | head -n1)"
+res v2_states_a "$(nstates a)"
+res v2_mode_transport_a "$(ip netns exec a ip xfrm state | grep -c 'mode transport')"
+res v2_policies_a "$(npolicies a)"
+
+ea=$(wire a esp); eb=$(wire b esp); ta=$(wire a tcp); tb=$(wire b tcp); xa=$(xfrm a); xb=$(xfrm b)
+res v2_a_to_b_8080 "$(probe a $B 8080)"
+res v2_a_to_b_9090 "$(probe a $B 9090)"
+res v2_b_to_a_8080 "$(probe b $A 8080)"
+res v2_b_to_a_9090 "$(probe b $A 9090)"
+res v2_wire_esp_in_a "$(( $(wire a esp) - ea ))"
+res v2_wire_esp_in_b "$(( $(wire b esp) - eb ))"
+res v2_wire_tcp_in_a "$(( $(wire a tcp) - ta ))"
+res v2_wire_tcp_in_b "$(( $(wire b tcp) - tb ))"
+res v2_xfrm_packets_a "$(( $(xfrm a) - xa ))"
+res v2_xfrm_packets_b "$(( $(xfrm b) - xb ))"
+res v2_drops_out_a "$(drops a output)"
+res v2_drops_out_b "$(drops b output)"
+
+# --- b's charon stops cleanly: it deletes SAs and policies on both sides
+sw b --terminate --ike peer-198-51-100-1 --timeout 10 > $W/b/terminate.out 2>&1; res terminate_b "$?"
+stop_charon b
+sleep 1
+res stopped_states_a "$(nstates a)"
+res stopped_states_b "$(nstates b)"
+res stopped_policies_b "$(npolicies b)"
+ta=$(wire a tcp); tb=$(wire b tcp); da=$(drops a output); db=$(drops b output); dia=$(drops a input)
+# b has no IPsec policy at all now: only its table stands between it and plaintext
+res stopped_b_to_a_8080 "$(probe b $A 8080)"
+res stopped_b_to_a_9090 "$(probe b $A 9090)"
+# a still has its trap policy: its SYN waits for an SA that cannot come up
+res stopped_a_to_b_8080 "$(probe a $B 8080)"
+res stopped_wire_tcp_in_a "$(( $(wire a tcp) - ta ))"
+res stopped_wire_tcp_in_b "$(( $(wire b tcp) - tb ))"
+res stopped_drops_out_b "$(( $(drops b output) - db ))"
+res stopped_drops_out_a "$(( $(drops a output) - da ))"
+
+# --- control: without b's table the same attempt leaves b in clear (and a's input drops it)
+ip netns exec b nft delete table inet ipsec_only
+ta=$(wire a tcp)
+res unprotected_b_to_a_8080 "$(probe b $A 8080)"
+res unprotected_wire_tcp_in_a "$(( $(wire a tcp) - ta ))"
+res unprotected_drops_in_a "$(( $(drops a input) - dia ))"
+ip netns exec b nft -f $RUN/b-ipsec-only.nft
+
+# --- IKEv1 (Main Mode + Quick Mode), transport
+start_charon b
+load a v1
+load b v1
+sw a --initiate --child host --timeout 30 > $W/a/initiate-v1.out 2>&1; res initiate_v1 "$?"
+res v1_ike_version "$(sw a --list-sas 2>/dev/null | grep -o 'IKEv[12]' | head -n1)"
+res v1_mode_transport_a "$(ip netns exec a ip xfrm state | grep -c 'mode transport')"
+ea=$(wire a esp); eb=$(wire b esp); ta=$(wire a tcp); tb=$(wire b tcp); xa=$(xfrm a)
+res v1_a_to_b_8080 "$(probe a $B 8080)"
+res v1_b_to_a_9090 "$(probe b $A 9090)"
+res v1_wire_esp_in_a "$(( $(wire a esp) - ea ))"
+res v1_wire_esp_in_b "$(( $(wire b esp) - eb ))"
+res v1_wire_tcp_in_a "$(( $(wire a tcp) - ta ))"
+res v1_wire_tcp_in_b "$(( $(wire b tcp) - tb ))"
+res v1_xfrm_packets_a "$(( $(xfrm a) - xa ))"
+
+res script_end_uptime "$(now)"
+# for debugging (PALISADE_KEEP_GUEST=1 keeps the run dir): charon logs and swanctl outputs
+for ns in a b; do for f in $W/$ns/*.log $W/$ns/*.out; do cp $f $RUN/$ns-$(basename $f); done; done
+exit 0
+`;
+
+function parseResults(output: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of output.split('\n')) {
+    const m = /^RESULT ([A-Za-z0-9_]+)=(.*)$/.exec(line);
+    if (m?.[1] !== undefined) out.set(m[1], m[2] ?? '');
+  }
+  return out;
+}
+
+describe('SecureConnect on a real kernel (QEMU guest, Debian kernel, TCG)', { skip, timeout: 600_000 }, () => {
+  let result: GuestResult | undefined;
+  let r = new Map<string, string>();
+  const num = (k: string): number => {
+    const v = r.get(k);
+    assert.ok(v !== undefined && /^-?\d+$/.test(v), `RESULT ${k} missing or not a number: ${String(v)}`);
+    return Number(v);
+  };
+  const str = (k: string): string => {
+    const v = r.get(k);
+    assert.ok(v !== undefined, `RESULT ${k} missing`);
+    return v;
+  };
+
+  before(async () => {
+    if (!avail.ok) return;
+    result = await runInGuest(SCRIPT, { timeoutSec: 240, files });
+    r = parseResults(result.output);
+    process.stderr.write(`guest: ${result.ms} ms from QEMU start to exit, rc ${result.rc}\n${[...r].map(([k, v]) => `  ${k}=${v}`).join('\n')}\n`);
+  });
+
+  it('has a QEMU guest with Debian kernel and strongSwan (else: run scripts/install-test-deps.sh, or PALISADE_SKIP_GUEST=1)', () => {
+    assert.ok(avail.ok, avail.why);
+    assert.ok(result, 'the guest did not run');
+    assert.equal(result.rc, 0, `guest script exit code\n${result.output.slice(-3000)}`);
+    assert.equal(str('modprobe'), '0');
+  });
+
+  it('control: without IPsec, plaintext TCP is what the wire counters see', () => {
+    assert.equal(str('control_reply'), 'pong-b-8080');
+    assert.ok(num('control_wire_tcp') > 0);
+  });
+
+  it('IKEv2 transport PSK: TCP on two ports, both directions, is ESP on the wire', () => {
+    assert.equal(str('initiate_v2'), '0');
+    assert.equal(str('v2_ike_version'), 'IKEv2');
+    assert.equal(num('v2_states_a'), 2, 'one inbound and one outbound SA');
+    assert.equal(num('v2_mode_transport_a'), 2);
+    assert.equal(str('v2_a_to_b_8080'), 'pong-b-8080');
+    assert.equal(str('v2_a_to_b_9090'), 'pong-b-9090');
+    assert.equal(str('v2_b_to_a_8080'), 'pong-a-8080');
+    assert.equal(str('v2_b_to_a_9090'), 'pong-a-9090');
+    assert.ok(num('v2_wire_esp_in_a') >= 8, 'ESP arriving at a');
+    assert.ok(num('v2_wire_esp_in_b') >= 8, 'ESP arriving at b');
+    assert.equal(num('v2_wire_tcp_in_a'), 0, 'no plaintext TCP arriving at a');
+    assert.equal(num('v2_wire_tcp_in_b'), 0, 'no plaintext TCP arriving at b');
+    assert.ok(num('v2_xfrm_packets_a') >= 16, 'XFRM state counters of a grew');
+    assert.ok(num('v2_xfrm_packets_b') >= 16, 'XFRM state counters of b grew');
+    assert.equal(num('v2_drops_out_a'), 0);
+    assert.equal(num('v2_drops_out_b'), 0);
+  });
+
+  it('one charon stopped: new connections fail, no plaintext leaves, the drop rule counts', () => {
+    assert.equal(num('stopped_states_a'), 0, 'the peer deleted its SAs');
+    assert.equal(num('stopped_states_b'), 0);
+    assert.equal(num('stopped_policies_b'), 0, 'the stopped side has no IPsec policy left');
+    assert.equal(str('stopped_b_to_a_8080'), '');
+    assert.equal(str('stopped_b_to_a_9090'), '');
+    assert.equal(str('stopped_a_to_b_8080'), '');
+    assert.equal(num('stopped_wire_tcp_in_a'), 0, 'no plaintext TCP from b on the wire');
+    assert.equal(num('stopped_wire_tcp_in_b'), 0, 'no plaintext TCP from a on the wire');
+    assert.ok(num('stopped_drops_out_b') > 0, 'b dropped its plaintext SYNs');
+  });
+
+  it('control: without the table, the stopped side sends plaintext (the rules are what stopped it)', () => {
+    assert.ok(num('unprotected_wire_tcp_in_a') > 0);
+    assert.ok(num('unprotected_drops_in_a') > 0, "a's input drop rule caught it");
+    assert.equal(str('unprotected_b_to_a_8080'), '');
+  });
+
+  it('IKEv1 (Main Mode + Quick Mode) transport also works', () => {
+    assert.equal(str('initiate_v1'), '0');
+    assert.equal(str('v1_ike_version'), 'IKEv1');
+    assert.equal(num('v1_mode_transport_a'), 2);
+    assert.equal(str('v1_a_to_b_8080'), 'pong-b-8080');
+    assert.equal(str('v1_b_to_a_9090'), 'pong-a-9090');
+    assert.ok(num('v1_wire_esp_in_a') > 0);
+    assert.ok(num('v1_wire_esp_in_b') > 0);
+    assert.equal(num('v1_wire_tcp_in_a'), 0);
+    assert.equal(num('v1_wire_tcp_in_b'), 0);
+    assert.ok(num('v1_xfrm_packets_a') > 0);
+  });
+});
