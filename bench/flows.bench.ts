@@ -1,0 +1,251 @@
+/**
+ * Issue 6 figures.
+ * 1. Ingest throughput, flow summaries a second, through the service layer
+ *    (`FlowIngest.ingest`: attribution, active + draft decisions, one transaction per batch)
+ *    into SQLite and PostgreSQL (targets ≥ 50,000/s SQLite, ≥ 30,000/s PostgreSQL).
+ * 2. A label-filtered query (`Store.queryFlows`, what an async traffic query runs) over 10
+ *    million stored flows, p50/p95 (target p95 ≤ 2 s). The 10M rows are bulk-loaded straight
+ *    into SQLite (one prepared INSERT in big transactions, indexes built after), and into
+ *    PostgreSQL with one server-side INSERT … SELECT over generate_series unless
+ *    FLOWS_BENCH_PG_10M=0.
+ * Org: 80 labels, 2,000 managed workloads (4 labels each, modes mixed), 100 rules, provisioned.
+ * Env: FLOWS_BENCH_ROWS (default 10,000,000), FLOWS_BENCH_INGEST (default 300,000).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import pino from 'pino';
+import pg from 'pg';
+import { startPce, type RunningPce } from '@palisade/pce/main.ts';
+import { openSqliteStore } from '@palisade/pce/store/sqlite/sqlite-store.ts';
+import { openPostgresStore } from '@palisade/pce/store/postgres/postgres-store.ts';
+import type { FlowQuery, Store } from '@palisade/pce/store/store.ts';
+import type { FlowBatch } from '@palisade/pce/flows/flow-schemas.ts';
+import { startPostgres } from '../test/support/postgres.ts';
+import { rng } from './synthetic-org.ts';
+
+const WORKLOADS = 2000;
+const ROWS = Number(process.env['FLOWS_BENCH_ROWS'] ?? 10_000_000);
+const INGEST = Number(process.env['FLOWS_BENCH_INGEST'] ?? 300_000);
+const BATCH = 5000;
+const PORTS = [22, 53, 80, 123, 389, 443, 1433, 3306, 5432, 6379, 8080, 8443, 9090, 9200, 27017];
+const LABEL_KEYS = [['role', 20], ['app', 50], ['env', 4], ['loc', 6]] as const;
+
+const ipOf = (i: number): string => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** Label ids 1..80 by key; workload i carries role i%20, app i%50, env i%4, loc i%6. */
+function labelsOf(i: number): number[] {
+  return [1 + (i % 20), 21 + (i % 50), 71 + (i % 4), 75 + (i % 6)];
+}
+
+async function seed(p: RunningPce): Promise<string[]> {
+  const { store, env } = p.pce;
+  const now = env.now().toISOString();
+  const ids: string[] = [];
+  await store.transaction(async (tx) => {
+    for (const [key, count] of LABEL_KEYS) {
+      for (let i = 0; i < count; i++) {
+        const id = await tx.nextId(1, 'labels');
+        await tx.insertLabel({ org_id: 1, id, key, value: `${key}-${i}`, created_at: now, updated_at: now });
+      }
+    }
+    const modes = ['full', 'full', 'visibility_only', 'selective'];
+    for (let i = 0; i < WORKLOADS; i++) {
+      const id = env.uuid();
+      ids.push(id);
+      const w = {
+        name: `host-${i}`, hostname: `host-${i}.example.test`, description: '', public_ip: null,
+        interfaces: [{ name: 'eth0', address: ipOf(i), cidr_block: 16 }],
+        os_type: 'linux', os_version: '', enforcement_mode: modes[i % 4], visibility_level: 'flow_summary', ven_id: `ven-${i}`, created_at: now, updated_at: now,
+      };
+      await tx.insertWorkload({ org_id: 1, id, data: JSON.stringify(w), label_ids: labelsOf(i), created_at: now, updated_at: now });
+    }
+  });
+  // 10 rule sets × 10 rules: role → role on a port, scoped by app.
+  const key = JSON.parse(JSON.stringify(p.adminKey)) as { key_id: string; secret: string };
+  const auth = 'Basic ' + Buffer.from(`${key.key_id}:${key.secret}`).toString('base64');
+  for (let s = 0; s < 10; s++) {
+    const rules = Array.from({ length: 10 }, (_, r) => ({
+      providers: [{ label: { href: `/orgs/1/labels/${1 + ((s * 10 + r) % 20)}` } }],
+      consumers: [{ label: { href: `/orgs/1/labels/${1 + ((s * 10 + r + 7) % 20)}` } }],
+      ingress_services: [{ proto: 6, port: PORTS[(s + r) % PORTS.length] }],
+    }));
+    const res = await fetch(`${p.url}/api/v2/orgs/1/sec_policy/draft/rule_sets`, { method: 'POST', headers: { Authorization: auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ name: `rs-${s}`, scopes: [], rules }) });
+    if (res.status !== 201) throw new Error(`rule set: ${res.status} ${await res.text()}`);
+  }
+  const prov = await fetch(`${p.url}/api/v2/orgs/1/sec_policy`, { method: 'POST', headers: { Authorization: auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ update_description: 'bench' }) });
+  if (prov.status !== 201) throw new Error(`provision: ${prov.status}`);
+  p.pce.compute.invalidate(1);
+  return ids;
+}
+
+type Tuple = readonly [src: string, dst: string, port: number];
+
+function randomTuple(r: () => number): Tuple {
+  const src = r() < 0.1 ? `192.0.2.${Math.floor(r() * 250)}` : ipOf(Math.floor(r() * WORKLOADS));
+  return [src, ipOf(Math.floor(r() * WORKLOADS)), PORTS[Math.floor(r() * PORTS.length)] ?? 443];
+}
+
+/** `pool`: summaries of a fixed set of connection tuples (hosts keep talking to the same peers); none: every tuple new. */
+function batchOf(r: () => number, n: number, id: string, t0: number, pool?: readonly Tuple[]): FlowBatch {
+  const flows: FlowBatch['flows'] = [];
+  for (let i = 0; i < n; i++) {
+    const [src, dst, port] = pool ? (pool[Math.floor(r() * pool.length)] ?? randomTuple(r)) : randomTuple(r);
+    const last = t0 + Math.floor(r() * 600_000);
+    flows.push({ src_ip: src, dst_ip: dst, proto: 6, dst_port: port, direction: 'inbound', first_seen: new Date(last - 60_000).toISOString(), last_seen: new Date(last).toISOString(), connections: 1 + Math.floor(r() * 20), state: r() < 0.1 ? 'blocked' : 'allowed' });
+  }
+  return { batch_id: id, dropped: 0, flows };
+}
+
+async function ingestBench(label: string, db: string | undefined): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'palisade-flows-bench-'));
+  const p = await startPce({ dataDir: dir, listen: '127.0.0.1:0', tls: 'off', rateLimitPerMinute: 0, logger: pino({ level: 'silent' }), ...(db ? { db } : {}) });
+  try {
+    const workloads = await seed(p);
+    const r = rng(7);
+    const t0 = Date.now() - 3_600_000;
+    // Warm up: engines (active and draft) built, statements prepared.
+    await p.pce.flows.ingest({ org: 1, workloadId: workloads[0] ?? '' }, batchOf(r, 1000, 'warm', t0));
+    const pool = Array.from({ length: 20_000 }, () => randomTuple(r));
+    for (const [name, tuples] of [['every tuple new (worst case)', undefined], ['20,000 recurring tuples', pool]] as const) {
+      const batches = Array.from({ length: Math.ceil(INGEST / BATCH) }, (_, i) => batchOf(r, BATCH, `bench-${name}-${i}`, t0, tuples));
+      const before = await p.pce.store.read((tx) => tx.countFlows(1));
+      const started = performance.now();
+      for (const [i, b] of batches.entries()) await p.pce.flows.ingest({ org: 1, workloadId: workloads[i % WORKLOADS] ?? '' }, b);
+      const s = (performance.now() - started) / 1000;
+      const stored = (await p.pce.store.read((tx) => tx.countFlows(1))) - before;
+      console.log(`${label}: ingest ${fmt(INGEST)} flow summaries, ${name}, batches of ${fmt(BATCH)} through FlowIngest: ${s.toFixed(2)} s = ${fmt(INGEST / s)} flows/s (stored ${fmt(stored)}) (target ≥ ${label === 'SQLite' ? '50,000' : '30,000'}/s)`);
+    }
+  } finally {
+    await p.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Label sets of the 2,000 workloads, interned through the store (as ingest does). */
+async function internSets(store: Store): Promise<number[]> {
+  return store.transaction((tx) => tx.labelSetIds(1, Array.from({ length: WORKLOADS }, (_, i) => labelsOf(i))));
+}
+
+async function newOrg(store: Store): Promise<void> {
+  await store.transaction((tx) => tx.insertOrg({ name: 'bench', created_at: new Date().toISOString(), psk: 'a'.repeat(64), psk_previous: null, psk_generation: 1, psk_rotation_started_at: null }));
+}
+
+const QUERIES: readonly { name: string; q: FlowQuery }[] = [
+  { name: 'src role=role-3, newest 1,000', q: { src: { include: [[{ labelId: 4 }]], exclude: [] }, limit: 1000 } },
+  { name: 'src role=role-3, newest 100,000 (Illumio max)', q: { src: { include: [[{ labelId: 4 }]], exclude: [] }, limit: 100_000 } },
+  { name: 'src role-3 AND env-1 → dst role-7, tcp/5432, blocked|potentially_blocked', q: { src: { include: [[{ labelId: 4 }, { labelId: 72 }]], exclude: [] }, dst: { include: [[{ labelId: 8 }]], exclude: [] }, services: { include: [{ proto: 6, port: 5432 }], exclude: [] }, decisions: ['blocked', 'potentially_blocked'], limit: 100_000 } },
+  { name: 'dst app=app-9, last 24 h of 30 days, newest 10,000', q: { dst: { include: [[{ labelId: 30 }]], exclude: [] }, since: Date.parse('2026-01-30T00:00:00Z'), limit: 10_000 } },
+];
+
+async function queryBench(label: string, store: Store): Promise<void> {
+  for (const { name, q } of QUERIES) {
+    const times: number[] = [];
+    let n = 0;
+    for (let i = 0; i < 12; i++) {
+      const s = performance.now();
+      n = (await store.read((tx) => tx.queryFlows(1, q))).length;
+      times.push(performance.now() - s);
+    }
+    times.sort((a, b) => a - b);
+    console.log(`${label}: query over ${fmt(ROWS)} flows, ${name}: ${fmt(n)} rows, p50 ${fmt(pct(times, 50))} ms, p95 ${fmt(pct(times, 95))} ms (12 runs; target p95 ≤ 2,000 ms)`);
+  }
+}
+
+const T_START = Date.parse('2026-01-01T00:00:00Z');
+const SPAN = 30 * 86_400_000;
+
+async function sqlite10M(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'palisade-flows-10m-'));
+  const path = join(dir, 'flows.db');
+  try {
+    let store = await openSqliteStore(path);
+    await newOrg(store);
+    const sets = await internSets(store);
+    await store.close();
+    const started = performance.now();
+    const db = new SQLite(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = OFF');
+    db.pragma('cache_size = -262144');
+    for (const ix of ['flows_org_last_seen', 'flows_org_src_set', 'flows_org_dst_set']) db.exec(`drop index ${ix}`);
+    const ins = db.prepare('insert into flows (org_id,src_ip,dst_ip,src_workload,dst_workload,src_set,dst_set,proto,port,direction,first_seen,last_seen,connections,bytes_in,bytes_out,reporter_workload,state,policy_decision,draft_policy_decision) values (1,?,?,?,?,?,?,6,?,0,?,?,?,null,null,?,?,?,?)');
+    const r = rng(11);
+    const chunk = db.transaction((n: number, from: number) => {
+      for (let i = 0; i < n; i++) {
+        const s = Math.floor(r() * WORKLOADS);
+        const d = Math.floor(r() * WORKLOADS);
+        const last = T_START + Math.floor(((from + i) / ROWS) * SPAN);
+        const dec = Math.floor(r() * 4);
+        ins.run(ipOf(s), ipOf(d), `w-${s}`, `w-${d}`, sets[s] ?? null, sets[d] ?? null, PORTS[Math.floor(r() * PORTS.length)] ?? 443, last - 60_000, last, 1 + Math.floor(r() * 20), `w-${d}`, dec === 3 ? 0 : dec, dec, dec);
+      }
+    });
+    for (let from = 0; from < ROWS; from += 500_000) chunk(Math.min(500_000, ROWS - from), from);
+    const loaded = performance.now();
+    db.exec('create index flows_org_last_seen on flows (org_id, last_seen)');
+    db.exec('create index flows_org_src_set on flows (org_id, src_set, last_seen)');
+    db.exec('create index flows_org_dst_set on flows (org_id, dst_set, last_seen)');
+    db.exec('analyze');
+    db.close();
+    console.log(`SQLite: bulk-loaded ${fmt(ROWS)} flows in ${((loaded - started) / 1000).toFixed(1)} s, indexes + analyze in ${((performance.now() - loaded) / 1000).toFixed(1)} s`);
+    store = await openSqliteStore(path);
+    try {
+      await queryBench('SQLite', store);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function postgres10M(url: string): Promise<void> {
+  const store = await openPostgresStore(url);
+  try {
+    await newOrg(store);
+    const sets = await internSets(store);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const started = performance.now();
+    for (const ix of ['flows_org_last_seen', 'flows_org_src_set', 'flows_org_dst_set']) await client.query(`drop index ${ix}`);
+    await client.query('create temp table wl_sets (i int primary key, set_id int)');
+    await client.query('insert into wl_sets select i - 1, s from unnest($1::int[]) with ordinality as u(s, i)', [sets]);
+    const ports = `array[${PORTS.join(',')}]`;
+    const step = 1_000_000;
+    for (let from = 0; from < ROWS; from += step) {
+      await client.query(`
+        insert into flows (org_id,src_ip,dst_ip,src_workload,dst_workload,src_set,dst_set,proto,port,direction,first_seen,last_seen,connections,reporter_workload,state,policy_decision,draft_policy_decision)
+        select 1, '10.0.' || (g.s >> 8) || '.' || (g.s & 255), '10.0.' || (g.d >> 8) || '.' || (g.d & 255), 'w-' || g.s, 'w-' || g.d, ss.set_id, ds.set_id, 6,
+               (${ports})[1 + (g.n * 7919 % ${PORTS.length})], 0, g.last - 60000, g.last, 1 + g.n % 20, 'w-' || g.d, case when g.n % 4 = 3 then 0 else g.n % 4 end, g.n % 4, g.n % 4
+        from (select n, (n * 2654435761 % ${WORKLOADS})::int as s, (n * 40503 % ${WORKLOADS})::int as d, ${T_START}::bigint + (n::bigint * ${SPAN} / ${ROWS}) as last
+              from generate_series(${from}, ${Math.min(ROWS, from + step) - 1}) as n) g
+        join wl_sets ss on ss.i = g.s join wl_sets ds on ds.i = g.d`);
+    }
+    const loaded = performance.now();
+    await client.query('create index flows_org_last_seen on flows (org_id, last_seen)');
+    await client.query('create index flows_org_src_set on flows (org_id, src_set, last_seen)');
+    await client.query('create index flows_org_dst_set on flows (org_id, dst_set, last_seen)');
+    await client.query('vacuum analyze flows');
+    await client.end();
+    console.log(`PostgreSQL: bulk-loaded ${fmt(ROWS)} flows in ${((loaded - started) / 1000).toFixed(1)} s, indexes + vacuum analyze in ${((performance.now() - loaded) / 1000).toFixed(1)} s`);
+    await queryBench('PostgreSQL', store);
+  } finally {
+    await store.close();
+  }
+}
+
+const only = process.env['FLOWS_BENCH_ONLY'] ?? 'ingest,sqlite10m,pg10m';
+const pgServer = process.env['FLOWS_BENCH_PG'] !== '0' && (only.includes('pg') || only.includes('ingest')) ? await startPostgres() : undefined;
+try {
+  if (only.includes('ingest')) {
+    await ingestBench('SQLite', undefined);
+    if (pgServer) await ingestBench('PostgreSQL', await pgServer.createDatabase());
+  }
+  if (only.includes('sqlite10m')) await sqlite10M();
+  if (only.includes('pg10m') && pgServer && process.env['FLOWS_BENCH_PG_10M'] !== '0') await postgres10M(await pgServer.createDatabase());
+} finally {
+  await pgServer?.stop();
+}
