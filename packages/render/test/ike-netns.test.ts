@@ -13,7 +13,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computePlans } from '@palisade/core/compute/index.ts';
@@ -22,6 +22,7 @@ import { renderNftables, renderSwanctl, SWANCTL_SECRETS_FILE } from '../src/inde
 import type { NftRenderContext, SwanctlRenderContext } from '../src/index.ts';
 import { issue, makeCa, pkcs12 } from './ike/pki.ts';
 import { createPair, deleteNamespace, LabHost, run, sleep, strongswanMissing } from './ike/strongswan-lab.ts';
+import { loadScenarios } from './support/scenarios.ts';
 
 const isRoot = process.getuid?.() === 0;
 const missing = isRoot ? strongswanMissing() : 'needs root (network namespaces, charon)';
@@ -170,6 +171,35 @@ describe('strongSwan in network namespaces, configs rendered from engine plans',
 
   beforeEach(async () => {
     await fresh();
+  });
+
+  it('every golden expected.swanctl.conf (with its secrets file) loads into a real charon', () => {
+    let total = 0;
+    for (const s of loadScenarios()) {
+      const conf = readFileSync(join(s.dir, 'expected.swanctl.conf'), 'utf8');
+      const secretsPath = join(s.dir, 'expected.secrets.conf');
+      const cert = s.swanctl.certificate;
+      if (cert) {
+        // The credential files the context names, made for the occasion.
+        const dir = mkdtempSync(join(root, 'golden-pki-'));
+        const ca = makeCa(dir, 'ca', cert.ca);
+        const host = issue(dir, ca, 'host', cert.identity, '192.0.2.21');
+        copyFileSync(ca.cert, join(a.swanctlDir, 'x509ca', cert.caFile));
+        if (cert.certFile !== undefined) copyFileSync(host.cert, join(a.swanctlDir, 'x509', cert.certFile));
+        if (cert.pkcs12) pkcs12(join(a.swanctlDir, 'pkcs12', cert.pkcs12.file), host, ca, cert.pkcs12.password ?? '');
+      }
+      const files = existsSync(secretsPath) ? { 'swanctl.conf': conf, secrets: readFileSync(secretsPath, 'utf8') } : { 'swanctl.conf': conf };
+      a.load(files, SWANCTL_SECRETS_FILE);
+      const expected = [...conf.matchAll(/^\t(conn-[^ ]+) \{$/gm)].map((m) => m[1] ?? '').sort();
+      const loaded = a
+        .swanctl(['--list-conns'])
+        .stdout.split('\n')
+        .flatMap((l) => (/^(conn-[^:]+): /.exec(l)?.[1] ?? []))
+        .sort();
+      assert.deepEqual(loaded, expected, s.name);
+      total += loaded.length;
+    }
+    assert.ok(total >= 8, `${total} connections loaded from the SecureConnect scenarios`);
   });
 
   it('the engine pairs the two hosts: one capable IKEv2 PSK peer each', () => {
