@@ -1,8 +1,10 @@
 /**
  * SecureConnect on a real kernel: two hosts in network namespaces inside a QEMU guest running
  * Debian's kernel (this machine's kernel has no ESP; see test/support/qemu-guest.ts), one
- * charon per namespace, transport-mode IKEv2 PSK, the IPsec-only nftables rules on both
- * sides. One boot runs every scenario (boots are slow); the guest script prints
+ * charon per namespace. The configs are the product's own: plans computed by the policy engine
+ * (`computePlans`: two hosts, one SecureConnect rule, tcp 8080 and 9090, full enforcement),
+ * rendered by `renderSwanctl` (transport mode, `start_action = trap`, PSK) and `renderNftables`
+ * (SecureConnect peer section: IKE and ESP pass, anything else with the peer only as IPsec). One boot runs every scenario (boots are slow); the guest script prints
  * `RESULT name=value` lines that the assertions read.
  *
  * What is proved:
@@ -21,6 +23,10 @@ import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { computePlans } from '@palisade/core/compute/index.ts';
+import type { ComputeWorkload, PolicySnapshot, WorkloadPlan } from '@palisade/core/compute/index.ts';
+import { renderNftables, renderSwanctl, SWANCTL_SECRETS_FILE } from '@palisade/render';
+import type { NftRenderContext } from '@palisade/render';
 import { guestAvailable, runInGuest } from '../support/qemu-guest.ts';
 import type { GuestResult } from '../support/qemu-guest.ts';
 
@@ -70,71 +76,59 @@ function strongswanConf(dir: string): string {
   }
 }
 swanctl {
-  load = pem pkcs1 x509 revocation constraints pubkey openssl random
+  load = random nonce openssl pem pkcs1 pkcs8 pkcs12 x509 pubkey sha1 sha2 hmac aes
   socket = unix://${dir}/charon.vici
 }
 `;
 }
 
-/** Host-to-host transport-mode connection to `remote` (LAB.md's checked parameters). */
-function swanctlConf(local: string, remote: string, version: 1 | 2): string {
-  const proposals = version === 2 ? 'aes256gcm16-prfsha384-ecp384, aes128gcm16-prfsha256-x25519' : 'aes256-sha256-modp2048';
-  return `connections {
-  peer-${remote.replaceAll('.', '-')} {
-    version = ${version}
-    local_addrs = ${local}
-    remote_addrs = ${remote}
-    proposals = ${proposals}
-    dpd_delay = 5s
-    local {
-      auth = psk
-      id = ${local}
-    }
-    remote {
-      auth = psk
-      id = ${remote}
-    }
-    children {
-      host {
-        mode = transport
-        esp_proposals = aes256gcm16, aes128gcm16
-        dpd_action = clear
-        start_action = trap
-      }
-    }
-  }
-}
-secrets {
-  ike-peer {
-    id-1 = ${local}
-    id-2 = ${remote}
-    secret = "${PSK}"
-  }
-}
-`;
+const ORG = 1;
+const labelRef = (id: string): { label: { href: string } } => ({ label: { href: `/orgs/${ORG}/labels/${id}` } });
+
+function workload(name: string, address: string, os: ComputeWorkload['os_type'], osVersion: string): ComputeWorkload {
+  const id = `wl-${name}`;
+  return { id, name, href: `/orgs/${ORG}/workloads/${id}`, labels: ['1'], addresses: [address], os_type: os, os_version: osVersion, enforcement_mode: 'full', visibility_level: 'flow_summary', managed: true };
 }
 
-/** LAB.md's IPsec-only table for one peer. */
-function ipsecOnlyNft(peer: string): string {
-  return `table inet ipsec_only
-delete table inet ipsec_only
-table inet ipsec_only {
-\tchain input {
-\t\ttype filter hook input priority filter; policy accept;
-\t\tip saddr ${peer} udp sport { 500, 4500 } udp dport { 500, 4500 } accept
-\t\tip saddr ${peer} meta l4proto esp accept
-\t\tip saddr ${peer} meta secpath exists accept
-\t\tip saddr ${peer} counter drop
-\t}
-\tchain output {
-\t\ttype filter hook output priority filter; policy accept;
-\t\tip daddr ${peer} udp sport { 500, 4500 } udp dport { 500, 4500 } accept
-\t\tip daddr ${peer} meta l4proto esp accept
-\t\tip daddr ${peer} rt ipsec exists accept
-\t\tip daddr ${peer} counter drop
-\t}
+/**
+ * Plans the real policy engine computes for two `role=db` hosts with one SecureConnect rule
+ * between them (tcp 8080 and 9090), full enforcement. With `bIsWindows2008` the pair speaks
+ * IKEv1 (DESIGN §4 item 7): that is how the IKEv1 configs are made (both sides still run charon).
+ */
+function plans(bIsWindows2008: boolean): { a: WorkloadPlan; b: WorkloadPlan } {
+  const snapshot: PolicySnapshot = {
+    org: ORG,
+    version: 1,
+    labelGroups: [],
+    ipLists: [],
+    services: [],
+    virtualServices: [],
+    firewallSettings: { ike_authentication_type: 'psk', ike_ca_identity: null },
+    ruleSets: [
+      {
+        id: '1',
+        name: 'db',
+        description: '',
+        enabled: true,
+        scopes: [[]],
+        rules: [{ id: '1', enabled: true, description: '', providers: [labelRef('1')], consumers: [labelRef('1')], ingress_services: [{ proto: 6, port: 8080 }, { proto: 6, port: 9090 }], sec_connect: true, unscoped_consumers: false }],
+        deny_rules: [],
+      },
+    ],
+  };
+  const workloads = [workload('a', A, 'linux', 'debian 12'), bIsWindows2008 ? workload('b', B, 'windows', '2008 R2') : workload('b', B, 'linux', 'debian 12')];
+  const result = computePlans({ snapshot, workloads, labels: [{ id: '1', key: 'role' }] });
+  const a = result.plans.get('wl-a');
+  const b = result.plans.get('wl-b');
+  if (!a || !b) throw new Error('the engine made no plan for a or b');
+  return { a, b };
 }
-`;
+
+/** The one connection of a rendered swanctl.conf (its child has the same name). */
+function connectionName(conf: string): string {
+  const m = /^connections \{\n(?:\s*#.*\n)*\s*([A-Za-z0-9._-]+) \{/m.exec(conf);
+  if (!m?.[1]) throw new Error(`no connection in rendered swanctl.conf:\n${conf}`);
+  return m[1];
 }
 
 /** Counters on the veth's ingress (netdev family: the packet as it came off the wire). */
@@ -158,18 +152,29 @@ table netdev wire {
 `;
 }
 
+const NFT_CTX: NftRenderContext = { pce: { addresses: ['198.51.100.254'], port: 8443 } };
+const v2 = plans(false);
+const v1 = plans(true);
+const rendered = {
+  a: { v2: renderSwanctl(v2.a, { psk: { current: PSK } }), v1: renderSwanctl(v1.a, { psk: { current: PSK } }) },
+  b: { v2: renderSwanctl(v2.b, { psk: { current: PSK } }), v1: renderSwanctl(v1.b, { psk: { current: PSK } }) },
+};
+const CONN = { a: { v2: connectionName(rendered.a.v2['swanctl.conf']), v1: connectionName(rendered.a.v1['swanctl.conf']) }, b: { v2: connectionName(rendered.b.v2['swanctl.conf']), v1: connectionName(rendered.b.v1['swanctl.conf']) } };
+
 const files: Record<string, string> = {
   'a-strongswan.conf': strongswanConf('/run/pal/a'),
   'b-strongswan.conf': strongswanConf('/run/pal/b'),
-  'a-swanctl-v2.conf': swanctlConf(A, B, 2),
-  'b-swanctl-v2.conf': swanctlConf(B, A, 2),
-  'a-swanctl-v1.conf': swanctlConf(A, B, 1),
-  'b-swanctl-v1.conf': swanctlConf(B, A, 1),
-  'a-ipsec-only.nft': ipsecOnlyNft(B),
-  'b-ipsec-only.nft': ipsecOnlyNft(A),
+  'a-palisade.nft': renderNftables(v2.a, NFT_CTX),
+  'b-palisade.nft': renderNftables(v2.b, NFT_CTX),
   'a-wire.nft': wireNft('va'),
   'b-wire.nft': wireNft('vb'),
 };
+for (const ns of ['a', 'b'] as const) {
+  for (const v of ['v1', 'v2'] as const) {
+    files[`${ns}-swanctl-${v}.conf`] = rendered[ns][v]['swanctl.conf'];
+    files[`${ns}-secrets-${v}.conf`] = rendered[ns][v].secrets ?? '';
+  }
+}
 
 /** The guest script (dash). Every fact the test checks is a `RESULT name=value` line. */
 const SCRIPT = String.raw`
@@ -183,6 +188,11 @@ now() { cut -d' ' -f1 /proc/uptime; }
 res boot_s "$(now)"
 
 modprobe -a esp4 xfrm_user gcm seqiv echainiv nft_xfrm xt_policy; res modprobe "$?"
+# The first AES-GCM SA makes the kernel build rfc4106(gcm(aes)) (module requests, self-tests):
+# ~9 s under TCG. Done here in the background, in a scratch namespace, while the rest sets up.
+ip netns add warm
+ip -n warm xfrm state add src 10.255.0.1 dst 10.255.0.2 proto esp spi 0x100 mode transport aead 'rfc4106(gcm(aes))' 0x$(printf '%072d' 0) 128 &
+warm_pid=$!
 
 ip netns add a
 ip netns add b
@@ -206,14 +216,14 @@ done
 
 # counter <ns> <name>: packets of a named counter of the wire table
 wire() { ip netns exec $1 nft list counter netdev wire $2_pkts | awk '$1 == "packets" { print $2 }'; }
-# drops <ns> <input|output>: packets of the IPsec-only table's drop rule
-drops() { ip netns exec $1 nft list chain inet ipsec_only $2 | sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* drop.*/\1/p'; }
+# drops <ns> <input|output>: packets of the rendered table's "IPv4 peer, not IPsec: drop" rule
+drops() { ip netns exec $1 nft list chain inet palisade $2 | grep 'sc_peers_v4' | sed -n 's/.*missing counter packets \([0-9]*\) bytes [0-9]* drop.*/\1/p'; }
 # xfrm <ns>: sum of the packet counters of the namespace's XFRM states
 xfrm() { ip netns exec $1 ip -s xfrm state | awk '/\(packets\)/ { n = $2; sub(/\(packets\)/, "", n); t += n } END { print t + 0 }'; }
 nstates() { ip netns exec $1 ip xfrm state | grep -c '^src'; }
 npolicies() { ip netns exec $1 ip xfrm policy | grep -c '^src'; }
-# probe <ns> <ip> <port>: one TCP connection, prints what the server said (empty on failure)
-probe() { ip netns exec $1 timeout 6 bash -c 'exec 3<>/dev/tcp/$0/$1 && head -n1 <&3' $2 $3 2>/dev/null; }
+# probe <ns> <ip> <port> [timeout]: one TCP connection, prints what the server said (empty on failure)
+probe() { ip netns exec $1 timeout "${'${'}4:-6}" bash -c 'exec 3<>/dev/tcp/$0/$1 && head -n1 <&3' $2 $3 2>/dev/null; }
 sw() { ns=$1; shift; ip netns exec $ns env STRONGSWAN_CONF=$W/$ns/strongswan.conf SWANCTL_DIR=$W/$ns/swanctl swanctl "$@"; }
 start_charon() {
   rm -f $W/$1/charon.vici
@@ -230,7 +240,11 @@ stop_charon() {
   while kill -0 $pid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
   kill -0 $pid 2>/dev/null && res charon_stop_$1 failed
 }
-load() { cp $RUN/$1-swanctl-$2.conf $W/$1/swanctl/swanctl.conf && sw $1 --load-all --noprompt > $W/$1/load-$2.out 2>&1; res load_$1_$2 "$?"; }
+load() {
+  cp $RUN/$1-swanctl-$2.conf $W/$1/swanctl/swanctl.conf && cp $RUN/$1-secrets-$2.conf $W/$1/swanctl/${SWANCTL_SECRETS_FILE} &&
+    sw $1 --load-all --clear --noprompt > $W/$1/load-$2.out 2>&1
+  res load_$1_$2 "$?"
+}
 sleep 1
 
 # --- control: before any IPsec, plaintext TCP is visible on the wire (the counters work)
@@ -239,7 +253,8 @@ r=$(probe a $B 8080); res control_reply "$r"
 res control_wire_tcp "$(( $(wire b tcp) - t0 ))"
 
 # --- IKEv2, transport mode, PSK
-for ns in a b; do ip netns exec $ns nft -f $RUN/$ns-ipsec-only.nft; res nft_load_$ns "$?"; done
+for ns in a b; do ip netns exec $ns nft -f $RUN/$ns-palisade.nft; res nft_load_$ns "$?"; done
+wait $warm_pid; res crypto_warm "$?"
 res charons_start_uptime "$(now)"
 start_charon a
 start_charon b
@@ -247,7 +262,7 @@ res charons_started_uptime "$(now)"
 load a v2
 load b v2
 t=$(now)
-sw a --initiate --child host --timeout 30 > $W/a/initiate-v2.out 2>&1; res initiate_v2 "$?"
+sw a --initiate --child ${CONN.a.v2} --timeout 30 > $W/a/initiate-v2.out 2>&1; res initiate_v2 "$?"
 res initiate_v2_end_uptime "$(now)"
 res initiate_v2_start_uptime "$t"
 res v2_ike_version "$(sw a --list-sas 2>/dev/null | grep -o 'IKEv[12]' | head -n1)"
@@ -270,7 +285,7 @@ res v2_drops_out_a "$(drops a output)"
 res v2_drops_out_b "$(drops b output)"
 
 # --- b's charon stops cleanly: it deletes SAs and policies on both sides
-sw b --terminate --ike peer-198-51-100-1 --timeout 10 > $W/b/terminate.out 2>&1; res terminate_b "$?"
+sw b --terminate --ike ${CONN.b.v2} --timeout 10 > $W/b/terminate.out 2>&1; res terminate_b "$?"
 stop_charon b
 sleep 1
 res stopped_states_a "$(nstates a)"
@@ -278,28 +293,28 @@ res stopped_states_b "$(nstates b)"
 res stopped_policies_b "$(npolicies b)"
 ta=$(wire a tcp); tb=$(wire b tcp); da=$(drops a output); db=$(drops b output); dia=$(drops a input)
 # b has no IPsec policy at all now: only its table stands between it and plaintext
-res stopped_b_to_a_8080 "$(probe b $A 8080)"
-res stopped_b_to_a_9090 "$(probe b $A 9090)"
+res stopped_b_to_a_8080 "$(probe b $A 8080 3)"
+res stopped_b_to_a_9090 "$(probe b $A 9090 3)"
 # a still has its trap policy: its SYN waits for an SA that cannot come up
-res stopped_a_to_b_8080 "$(probe a $B 8080)"
+res stopped_a_to_b_8080 "$(probe a $B 8080 3)"
 res stopped_wire_tcp_in_a "$(( $(wire a tcp) - ta ))"
 res stopped_wire_tcp_in_b "$(( $(wire b tcp) - tb ))"
 res stopped_drops_out_b "$(( $(drops b output) - db ))"
 res stopped_drops_out_a "$(( $(drops a output) - da ))"
 
 # --- control: without b's table the same attempt leaves b in clear (and a's input drops it)
-ip netns exec b nft delete table inet ipsec_only
+ip netns exec b nft delete table inet palisade
 ta=$(wire a tcp)
-res unprotected_b_to_a_8080 "$(probe b $A 8080)"
+res unprotected_b_to_a_8080 "$(probe b $A 8080 3)"
 res unprotected_wire_tcp_in_a "$(( $(wire a tcp) - ta ))"
 res unprotected_drops_in_a "$(( $(drops a input) - dia ))"
-ip netns exec b nft -f $RUN/b-ipsec-only.nft
+ip netns exec b nft -f $RUN/b-palisade.nft
 
 # --- IKEv1 (Main Mode + Quick Mode), transport
 start_charon b
 load a v1
 load b v1
-sw a --initiate --child host --timeout 30 > $W/a/initiate-v1.out 2>&1; res initiate_v1 "$?"
+sw a --initiate --child ${CONN.a.v1} --timeout 30 > $W/a/initiate-v1.out 2>&1; res initiate_v1 "$?"
 res v1_ike_version "$(sw a --list-sas 2>/dev/null | grep -o 'IKEv[12]' | head -n1)"
 res v1_mode_transport_a "$(ip netns exec a ip xfrm state | grep -c 'mode transport')"
 ea=$(wire a esp); eb=$(wire b esp); ta=$(wire a tcp); tb=$(wire b tcp); xa=$(xfrm a)
