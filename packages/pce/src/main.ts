@@ -23,6 +23,7 @@ import { ListCache } from './services/list-cache.ts';
 import { ComputeService } from './compute/compute-service.ts';
 import { AgentHub } from './agents/agent-hub.ts';
 import { VenStateWriter } from './agents/ven-state-writer.ts';
+import { PskCache } from './agents/psk-cache.ts';
 import { FlowIngest } from './flows/flow-ingest.ts';
 import { scheduleFlowRetention } from './flows/flow-retention.ts';
 import type { Pce } from './pce.ts';
@@ -101,6 +102,7 @@ export async function startPce(opts: PceOptions): Promise<RunningPce> {
       compute,
       agents: new AgentHub(() => env.now().getTime()),
       venState: new VenStateWriter(store, env),
+      psk: new PskCache(store, () => env.now().getTime()),
       flows: new FlowIngest(store, compute, env),
     };
     stopRetention = scheduleFlowRetention(pce, retentionDays, opts.flowPurgeIntervalMs ?? 3_600_000);

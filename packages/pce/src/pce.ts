@@ -9,6 +9,7 @@ import type { ListCache } from './services/list-cache.ts';
 import type { ComputeService } from './compute/compute-service.ts';
 import type { AgentHub } from './agents/agent-hub.ts';
 import type { VenStateWriter } from './agents/ven-state-writer.ts';
+import type { PskCache } from './agents/psk-cache.ts';
 import type { FlowIngest } from './flows/flow-ingest.ts';
 
 export interface Pce {
@@ -27,6 +28,8 @@ export interface Pce {
   readonly agents: AgentHub;
   /** Group-committed VEN state updates (deliveries, acks, heartbeats). */
   readonly venState: VenStateWriter;
+  /** The org PSKs as delivered to agents. */
+  readonly psk: PskCache;
   /** Flow ingest from agents (attribution, policy decisions). */
   readonly flows: FlowIngest;
 }

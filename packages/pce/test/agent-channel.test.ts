@@ -175,4 +175,66 @@ describe('agent channel', () => {
     assert.equal((await agent('heartbeat', id2, {})).status, 403);
     assert.equal((await t.api('put', '/orgs/1/vens/unpair', { vens: [{ href: '/orgs/1/vens/nope' }] })).status, 404);
   });
+
+  it('SecureConnect: the PSK reaches only agents with PSK peers; rotation is make-before-break and completes once every VEN has the new key', async () => {
+    const sc = await label(t, 'role', 'sc');
+    const scProfile = hrefOf(await t.api('post', '/orgs/1/pairing_profiles', { name: 'sc', labels: [{ href: sc }], enforcement_mode: 'full' }));
+    const code = String(obj(await t.api('post', `/api/v2${scProfile}/pairing_key`, {}))['activation_code']);
+    const act = async (hostname: string, address: string): Promise<Identity> => {
+      const r = await agent('activate', null, { activation_code: code, hostname, interfaces: [{ name: 'eth0', address }] });
+      assert.equal(r.status, 201);
+      return (await r.json()) as Identity;
+    };
+    const a = await act('sc-a', '198.51.100.11');
+    const b = await act('sc-b', '198.51.100.12');
+    const loner = await activate('plain', '198.51.100.13');
+    await t.api('post', '/orgs/1/sec_policy/draft/rule_sets', { name: 'sc-all', rules: [{ providers: [{ label: { href: sc } }], consumers: [{ label: { href: sc } }], ingress_services: [{ proto: 6, port: 443 }], sec_connect: true }] });
+    await t.api('post', '/orgs/1/sec_policy', { update_description: 'sc' });
+    const sa = openStream(a);
+    const sb = openStream(b);
+    const sl = openStream(loner);
+    try {
+      const psk = (await sa.next('policy'))['psk'] as { current: string; previous: string | null; generation: number };
+      assert.match(psk.current, /^[0-9a-f]{64}$/);
+      assert.equal(psk.previous, null);
+      assert.equal(((await sb.next('policy'))['psk'] as { current: string }).current, psk.current);
+      assert.equal((await sl.next('policy'))['psk'], null, 'no SecureConnect peers: no PSK');
+      for (const id of [a, b]) assert.equal((await agent('heartbeat', id, { psk_generation: psk.generation })).status, 204);
+
+      const na = sa.events.length;
+      const nb = sb.events.length;
+      const started = obj(await t.api('post', '/orgs/1/secure_connect/psk_rotation', {}));
+      assert.equal(started['state'], 'rotating');
+      const rotA = (await sa.next('policy', na))['psk'] as { current: string; previous: string; generation: number };
+      assert.equal(rotA.previous, psk.current, 'both keys while rotating');
+      assert.notEqual(rotA.current, psk.current);
+      await sb.next('policy', nb);
+
+      const early = await t.api('post', '/orgs/1/secure_connect/psk_rotation/complete', {});
+      assert.equal(early.status, 409, 'b and a still report the old generation');
+      assert.match(early.text, /psk_rotation_incomplete/);
+      for (const id of [a, b]) assert.equal((await agent('heartbeat', id, { psk_generation: rotA.generation })).status, 204);
+      const status = obj(await t.api('get', '/orgs/1/secure_connect/psk'));
+      assert.equal(status['vens_on_current'], status['vens_total']);
+      const na2 = sa.events.length;
+      assert.equal((await t.api('post', '/orgs/1/secure_connect/psk_rotation/complete', {})).status, 200);
+      const after = (await sa.next('policy', na2))['psk'] as { current: string; previous: string | null };
+      assert.deepEqual([after.current, after.previous], [rotA.current, null], 'old key dropped after completion');
+    } finally {
+      sa.close();
+      sb.close();
+      sl.close();
+    }
+
+    // SA state per peer as the VEN reports it, and the MTU warning once.
+    const report = { peers: [{ workload: { href: b.workload.href }, state: 'up', ike_version: 'ikev2' }], mtu_warnings: [{ interface: 'eth0', mtu: 1500 }] };
+    assert.equal((await agent('secure_connect', a, report)).status, 204);
+    assert.equal((await agent('secure_connect', a, report)).status, 204);
+    const st = obj(await t.api('get', `/api/v2${a.workload.href}/secure_connect`));
+    const peers = st['peers'] as { workload: { href: string }; state: string; ike_version: string }[];
+    assert.deepEqual(peers.map((p) => [p.workload.href, p.state, p.ike_version]), [[b.workload.href, 'up', 'ikev2']]);
+    const mtu = await t.api('get', '/orgs/1/events?event_type=agent.secure_connect_mtu');
+    assert.equal((mtu.body as unknown[]).length, 1, 'one warning event for a repeated report');
+    assert.equal((await agent('secure_connect', a, { peers: [{ workload: { href: 1 }, state: 'up' }] })).status, 406);
+  });
 });

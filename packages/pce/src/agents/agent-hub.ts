@@ -4,6 +4,7 @@
  * per-VEN number that only grows, which the agent acknowledges once applied.
  */
 import type { WorkloadPlan } from '@palisade/core/compute/index.ts';
+import type { PskDelivery } from './psk-cache.ts';
 
 export interface AgentStream {
   readonly org: number;
@@ -20,7 +21,8 @@ export interface Delivery {
   readonly policy_version: number;
   readonly plan: WorkloadPlan;
   readonly pce: { readonly addresses: readonly string[]; readonly port: number };
-  readonly psk: null;
+  /** The org's PSK, only when the plan has PSK-authenticated SecureConnect peers. */
+  readonly psk: PskDelivery | null;
 }
 
 export class AgentHub {
@@ -54,6 +56,11 @@ export class AgentHub {
 
   streamsOfWorkload(org: number, workloadId: string): readonly AgentStream[] {
     return [...(this.#byWorkload.get(this.#key(org, workloadId)) ?? [])];
+  }
+
+  streamsOfOrg(org: number): readonly AgentStream[] {
+    const prefix = `${org}/`;
+    return [...this.#streams.entries()].filter(([k]) => k.startsWith(prefix)).flatMap(([, set]) => [...set]);
   }
 
   streamsOfVen(org: number, venId: string): readonly AgentStream[] {

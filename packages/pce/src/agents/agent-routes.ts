@@ -6,11 +6,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Context, Hono } from 'hono';
 import { notFound } from '@palisade/core/errors.ts';
 import { parseInput } from '@palisade/core/validate.ts';
-import type { ChangeResult } from '@palisade/core/compute/index.ts';
+import type { ChangeResult, WorkloadPlan } from '@palisade/core/compute/index.ts';
+import type { PskDelivery } from './psk-cache.ts';
 import type { Pce } from '../pce.ts';
 import { toErrorResponse } from '../api/http-errors.ts';
-import { AckSchema, ActivateSchema, AgentEventsSchema, HeartbeatSchema } from './agent-schemas.ts';
-import { ack, activate, agentEvents, authenticateAgent, heartbeat, recordDelivered, unpairVen, type AgentIdentity } from './agent-service.ts';
+import { AckSchema, ActivateSchema, AgentEventsSchema, HeartbeatSchema, SecureConnectReportSchema } from './agent-schemas.ts';
+import { ack, activate, agentEvents, authenticateAgent, heartbeat, recordDelivered, reportSecureConnect, unpairVen } from './agent-service.ts';
 import type { AgentHub, AgentStream } from './agent-hub.ts';
 
 const PING_MS = 15_000;
@@ -31,13 +32,37 @@ function localEndpoint(c: Context, fallbackPort: number): { addresses: string[];
   return { addresses: addr ? [addr] : [], port: socket?.localPort ?? fallbackPort };
 }
 
+/** Whether a plan needs the org's PSK: it has PSK-authenticated SecureConnect peers. */
+export function needsPsk(plan: WorkloadPlan): boolean {
+  return plan.secure_connect.peers.some((p) => p.capable && p.auth.method === 'psk');
+}
+
+/** Push a plan as a new delivery (the PSK only to agents whose plan needs it). */
+function pushPlan(pce: Pce, hub: AgentHub, s: AgentStream, plan: WorkloadPlan, version: number, psk: PskDelivery | null, floor: number): void {
+  const delivery = hub.nextDelivery(s.org, s.venId, floor);
+  hub.push(s, { delivery, policy_version: version, plan, pce: s.pce, psk: needsPsk(plan) ? psk : null });
+  recordDelivered(pce, { org: s.org, venId: s.venId }, delivery).catch((err: unknown) => pce.env.log.warn({ err, ven: s.venId }, 'recording a delivery failed'));
+}
+
 /** Send the current plan of a stream's workload as a new delivery. */
-async function deliver(pce: Pce, hub: AgentHub, s: AgentStream, a: AgentIdentity, floor: number): Promise<void> {
+async function deliver(pce: Pce, hub: AgentHub, s: AgentStream, floor: number): Promise<void> {
   const { plan, version } = await pce.compute.plan(s.org, s.workloadId);
   if (!plan) return;
-  const delivery = hub.nextDelivery(s.org, s.venId, floor);
-  hub.push(s, { delivery, policy_version: version, plan, pce: s.pce, psk: null });
-  await recordDelivered(pce, a, delivery);
+  pushPlan(pce, hub, s, plan, version, await pce.psk.get(s.org), floor);
+}
+
+/** Re-deliver every connected agent of an org (after a PSK rotation step). */
+export async function redeliverOrg(pce: Pce, org: number): Promise<number> {
+  pce.psk.forget(org);
+  const psk = await pce.psk.get(org);
+  let n = 0;
+  for (const s of pce.agents.streamsOfOrg(org)) {
+    const current = pce.compute.currentPlan(org, s.workloadId) ?? (await pce.compute.plan(org, s.workloadId));
+    if (!current.plan) continue;
+    pushPlan(pce, pce.agents, s, current.plan, current.version, psk, 0);
+    n++;
+  }
+  return n;
 }
 
 export function mountAgentRoutes(app: Hono, pce: Pce, hub: AgentHub): void {
@@ -85,7 +110,7 @@ export function mountAgentRoutes(app: Hono, pce: Pce, hub: AgentHub): void {
           clearInterval(ping);
           remove();
         };
-        deliver(pce, hub, s, a, a.ven.delivered).catch((err: unknown) => {
+        deliver(pce, hub, s, a.ven.delivered).catch((err: unknown) => {
           log.warn({ err, ven: a.venId }, 'first delivery failed');
           s.close();
         });
@@ -109,6 +134,12 @@ export function mountAgentRoutes(app: Hono, pce: Pce, hub: AgentHub): void {
     return new Response(null, { status: 204 });
   }));
 
+  app.post('/api/v2/agent/secure_connect', handle(async (c) => {
+    const a = await authenticateAgent(pce, c.req.header('authorization'));
+    await reportSecureConnect(pce, a, a.ven, parseInput(SecureConnectReportSchema, await body(c)));
+    return new Response(null, { status: 204 });
+  }));
+
   app.post('/api/v2/agent/events', handle(async (c) => {
     const a = await authenticateAgent(pce, c.req.header('authorization'));
     await agentEvents(pce, a, a.ven, parseInput(AgentEventsSchema, await body(c)));
@@ -125,16 +156,17 @@ export function mountAgentRoutes(app: Hono, pce: Pce, hub: AgentHub): void {
   // Push: whenever compute says plans changed, every connected agent of those workloads
   // gets its new plan at once.
   pce.compute.onChange((org: number, change: ChangeResult) => {
-    for (const id of change.changed) {
-      const current = pce.compute.currentPlan(org, id);
-      if (!current?.plan) continue;
-      for (const s of hub.streamsOfWorkload(org, id)) {
+    const push = (psk: PskDelivery | null): void => {
+      for (const id of change.changed) {
+        const current = pce.compute.currentPlan(org, id);
+        if (!current?.plan) continue;
         // The floor of the delivery counter was set from the VEN's record when it connected.
-        const delivery = hub.nextDelivery(org, s.venId, 0);
-        hub.push(s, { delivery, policy_version: current.version, plan: current.plan, pce: s.pce, psk: null });
-        recordDelivered(pce, { org, venId: s.venId }, delivery).catch((err: unknown) => log.warn({ err, ven: s.venId }, 'recording a delivery failed'));
+        for (const s of hub.streamsOfWorkload(org, id)) pushPlan(pce, hub, s, current.plan, current.version, psk, 0);
       }
-    }
+    };
+    const cached = pce.psk.peek(org);
+    if (cached !== undefined) push(cached);
+    else pce.psk.get(org).then(push, (err: unknown) => log.warn({ err, org }, 'policy push failed: could not read the org'));
   });
 }
 

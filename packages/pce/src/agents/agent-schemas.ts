@@ -17,6 +17,8 @@ export const AckSchema = z.object({
   hash: z.string().max(64).optional(),
   status: z.enum(['applied', 'error']),
   message: z.string().max(4096).optional(),
+  /** The PSK generation the host now uses (rotation tracking). */
+  psk_generation: z.number().int().min(0).optional(),
 });
 
 export const HeartbeatSchema = z.object({
@@ -25,6 +27,23 @@ export const HeartbeatSchema = z.object({
   message: z.string().max(4096).optional(),
   interfaces: z.array(InterfaceSchema).max(256).optional(),
   suspended: z.boolean().optional(),
+  psk_generation: z.number().int().min(0).optional(),
+});
+
+/** The host's SecureConnect state per peer, as its charon sees it. */
+export const SecureConnectReportSchema = z.object({
+  peers: z
+    .array(
+      z.object({
+        workload: z.object({ href: z.string().max(512) }),
+        state: z.enum(['up', 'down', 'error']),
+        reason: z.string().max(1024).optional(),
+        ike_version: z.enum(['ikev1', 'ikev2']).optional(),
+      }),
+    )
+    .max(100_000),
+  /** Interfaces whose MTU is above 1400 while SecureConnect is on (DESIGN §4 item 10). */
+  mtu_warnings: z.array(z.object({ interface: z.string().max(64), mtu: z.number().int().min(0).max(1_000_000) })).max(256).optional(),
 });
 
 export const AgentEventsSchema = z.object({

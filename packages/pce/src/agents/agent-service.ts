@@ -8,8 +8,8 @@ import type { Pce } from '../pce.ts';
 import { safeEqualHex, sha256Hex } from '../auth/secrets.ts';
 import { recordEvent } from '../services/events.ts';
 import { writeWorkloads } from '../services/workloads.ts';
-import type { ActivateSchema, AckSchema, AgentEventsSchema, HeartbeatSchema } from './agent-schemas.ts';
-import { agentIdOf, getVen, parseAgentId, putVen, type VenRecord } from './ven-record.ts';
+import type { ActivateSchema, AckSchema, AgentEventsSchema, HeartbeatSchema, SecureConnectReportSchema } from './agent-schemas.ts';
+import { agentIdOf, getVen, parseAgentId, putVen, type SecureConnectPeerState, type VenRecord } from './ven-record.ts';
 
 export interface AgentIdentity {
   readonly org: number;
@@ -113,7 +113,7 @@ export async function recordDelivered(pce: Pce, a: Pick<AgentIdentity, 'org' | '
 export async function ack(pce: Pce, a: AgentIdentity, input: z.output<typeof AckSchema>): Promise<void> {
   const v = await updateVen(pce, a, (v) =>
     input.status === 'applied'
-      ? { ...v, applied: Math.max(v.applied, input.delivery), applied_hash: input.hash ?? v.applied_hash, sync_state: input.delivery >= v.delivered ? 'synced' : 'applying', sync_message: null }
+      ? { ...v, applied: Math.max(v.applied, input.delivery), applied_hash: input.hash ?? v.applied_hash, sync_state: input.delivery >= v.delivered ? 'synced' : 'applying', sync_message: null, ...(input.psk_generation !== undefined ? { psk_generation: input.psk_generation } : {}) }
       : { ...v, sync_state: 'error', sync_message: input.message ?? 'the VEN could not apply the policy' },
   );
   if (v && input.status === 'error') {
@@ -131,6 +131,7 @@ export async function heartbeat(pce: Pce, a: AgentIdentity, input: z.output<type
     status: input.suspended === undefined ? v.status : input.suspended ? 'suspended' : 'active',
     ...(input.sync_state ? { sync_state: input.sync_state, sync_message: input.message ?? null } : {}),
     ...(input.applied_delivery !== undefined ? { applied: Math.max(v.applied, input.applied_delivery) } : {}),
+    ...(input.psk_generation !== undefined ? { psk_generation: input.psk_generation } : {}),
   }));
   if (input.interfaces) {
     const ven = await pce.store.read((tx) => getVen(tx, a.org, a.venId));
@@ -174,4 +175,27 @@ export async function unpairVen(pce: Pce, org: number, venId: string, by: { syst
   });
   if (workloadId) await pce.compute.workloadChanged(org, workloadId);
   return ven;
+}
+
+/** A host's SecureConnect state per peer; an MTU above 1400 raises a warning event once. */
+export async function reportSecureConnect(pce: Pce, a: AgentIdentity, ven: VenRecord, input: z.output<typeof SecureConnectReportSchema>): Promise<void> {
+  const now = pce.env.now().toISOString();
+  const mtu = JSON.stringify((input.mtu_warnings ?? []).map((m) => [m.interface, m.mtu]).sort());
+  await updateVen(pce, a, (v) => {
+    const before = new Map((v.secure_connect?.peers ?? []).map((p) => [p.workload.href, p]));
+    const peers: SecureConnectPeerState[] = input.peers.map((p) => {
+      const prev = before.get(p.workload.href);
+      return { workload: { href: p.workload.href }, state: p.state, reason: p.reason, ike_version: p.ike_version, since: prev && prev.state === p.state ? prev.since : now };
+    });
+    return { ...v, secure_connect: { updated_on: now, peers }, mtu_warnings: mtu };
+  });
+  if ((input.mtu_warnings ?? []).length > 0 && mtu !== ven.mtu_warnings) {
+    const list = (input.mtu_warnings ?? []).map((m) => `${m.interface} (MTU ${m.mtu})`).join(', ');
+    await pce.store.transaction((tx) =>
+      recordEvent(tx, pce.env, a.org, { system: `agent ${ven.hostname}` }, 'agent.secure_connect_mtu', [{ resource: { type: 'ven', href: orgHref(a.org, 'vens', a.venId), name: ven.hostname }, change_type: 'update', after: { mtu_warnings: input.mtu_warnings } }], {
+        severity: 'warning',
+        notifications: [{ token: 'secure_connect_mtu_above_1400', message: `SecureConnect is on and ${list} is above 1400: IPsec does not carry fragmented packets well; lower the MTU (TCP MSS is clamped for SecureConnect peers)` }],
+      }),
+    );
+  }
 }

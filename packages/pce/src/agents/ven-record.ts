@@ -22,6 +22,21 @@ export interface VenRecord {
   readonly applied: number;
   readonly applied_hash: string | null;
   readonly activated_on: string;
+  /** The PSK generation the host reported using (absent before SecureConnect). */
+  readonly psk_generation?: number;
+  /** The last SecureConnect report of the host's charon. */
+  readonly secure_connect?: { readonly updated_on: string; readonly peers: readonly SecureConnectPeerState[] };
+  /** The MTU warnings last reported, so a repeated report raises no new event. */
+  readonly mtu_warnings?: string;
+}
+
+export interface SecureConnectPeerState {
+  readonly workload: { readonly href: string };
+  readonly state: 'up' | 'down' | 'error';
+  readonly reason?: string | undefined;
+  readonly ike_version?: 'ikev1' | 'ikev2' | undefined;
+  /** When the state last changed. */
+  readonly since: string;
 }
 
 /** The opaque credential id a VEN authenticates with: org and VEN id. */
@@ -58,6 +73,7 @@ export function renderVen(org: number, v: VenRecord, now: Date, connected: boole
     last_heartbeat_on: v.last_heartbeat_on,
     activated_on: v.activated_on,
     policy_sync: { state: v.sync_state, message: v.sync_message, delivered: v.delivered, applied: v.applied },
+    secure_connect: { psk_generation: v.psk_generation ?? null, updated_on: v.secure_connect?.updated_on ?? null, peers_up: v.secure_connect?.peers.filter((p) => p.state === 'up').length ?? 0, peers_total: v.secure_connect?.peers.length ?? 0 },
     workload: { href: orgHref(org, 'workloads', v.workload_id) },
   };
 }

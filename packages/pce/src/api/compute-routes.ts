@@ -2,6 +2,7 @@
 import { invalid, notFound } from '@palisade/core/errors.ts';
 import type { Pce } from '../pce.ts';
 import { requireWorkload, workloadIdOf } from '../services/workloads.ts';
+import { getVen } from '../agents/ven-record.ts';
 import type { RouteRegistry } from './route-registry.ts';
 
 const PROTOCOLS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58, sctp: 132 };
@@ -20,6 +21,21 @@ export function computeRoutes(r: RouteRegistry, pce: Pce): void {
     const { plan, version } = await pce.compute.plan(q.org, id);
     if (!plan) throw notFound('workload_not_found', `no plan for workload ${id}`);
     return { status: 200, body: { workload: { href: plan.workload.href }, policy_version: version, hash: plan.hash, diagnostics: plan.diagnostics, plan } };
+  });
+  r.add({ method: 'get', path: '/orgs/:org/workloads/:id/secure_connect', summary: "A workload's SecureConnect peers (from its plan) and each one's SA state as its VEN reports it", tag: 'secure_connect', palisade: true }, async (q) => {
+    const id = workloadIdOf(q.params['id'] ?? '');
+    const row = await pce.store.read((tx) => requireWorkload(tx, q.org, id));
+    const { plan } = await pce.compute.plan(q.org, id);
+    const venId = (JSON.parse(row.data) as { ven_id: string | null }).ven_id;
+    const ven = venId ? await pce.store.read((tx) => getVen(tx, q.org, venId)) : undefined;
+    const reported = new Map((ven?.secure_connect?.peers ?? []).map((p) => [p.workload.href, p]));
+    const peers = (plan?.secure_connect.peers ?? []).map((p) => {
+      const r = reported.get(p.workload);
+      const state = !p.capable ? 'blocked' : (r?.state ?? 'unknown');
+      const reason = !p.capable ? `${p.name} cannot do SecureConnect (idle, unmanaged, AIX or Solaris): traffic with it is dropped` : (r?.reason ?? (r ? undefined : 'no report from the VEN yet'));
+      return { workload: { href: p.workload, name: p.name }, addresses: p.addresses, ike_version: p.ike_version, auth: p.auth.method, state, ...(reason ? { reason } : {}), ...(r ? { since: r.since } : {}) };
+    });
+    return { status: 200, body: { workload: { href: `/orgs/${q.org}/workloads/${id}` }, reported_on: ven?.secure_connect?.updated_on ?? null, peers } };
   });
   r.add(
     {

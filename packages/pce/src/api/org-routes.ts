@@ -12,6 +12,7 @@ import { objectId } from './policy-object-routes.ts';
 import type { RouteRegistry } from './route-registry.ts';
 
 const Empty = z.object({});
+const CompleteSchema = z.object({ force: z.boolean().default(false) });
 
 function isoParam(q: URLSearchParams, name: string): string | undefined {
   const v = q.get(name);
@@ -98,8 +99,8 @@ export function orgRoutes(r: RouteRegistry, pce: Pce): void {
     status: 201,
     body: await startPskRotation(pce, q.principal),
   }));
-  r.add({ method: 'post', path: `${psk}/psk_rotation/complete`, summary: 'Complete a PSK rotation (old key dropped)', tag: 'secure_connect', palisade: true, role: 'owner', body: Empty }, async (q) => ({
+  r.add({ method: 'post', path: `${psk}/psk_rotation/complete`, summary: 'Complete a PSK rotation (old key dropped); 409 while a VEN lacks the new key unless {"force": true}', tag: 'secure_connect', palisade: true, role: 'owner', body: CompleteSchema }, async (q) => ({
     status: 200,
-    body: await completePskRotation(pce, q.principal),
+    body: await completePskRotation(pce, q.principal, q.body.force),
   }));
 }

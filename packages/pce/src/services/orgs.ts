@@ -3,7 +3,7 @@
  * with the built-in label keys, the `Any` IP list, `All Services`, PSK firewall settings,
  * a fresh 64-hex PSK from the CSPRNG, and an owner with one API key.
  */
-import { forbidden, invalid, notFound } from '@palisade/core/errors.ts';
+import { conflict, forbidden, invalid, notFound } from '@palisade/core/errors.ts';
 import { BUILTIN_LABEL_KEYS, type LabelDimension } from '@palisade/core/model/labels.ts';
 import { ANY_IP_LIST_NAME } from '@palisade/core/model/ip-lists.ts';
 import { ALL_SERVICES_NAME } from '@palisade/core/model/services.ts';
@@ -18,6 +18,8 @@ import type { ApiKeyRow, OrgRow, StoreTx, UserRow } from '../store/store.ts';
 import { hashPassword, sha256Hex } from '../auth/secrets.ts';
 import { recordEvent } from './events.ts';
 import { getObject, writeDraft } from './policy-store.ts';
+import type { VenRecord } from '../agents/ven-record.ts';
+import { redeliverOrg } from '../agents/agent-routes.ts';
 
 export interface NewApiKey {
   readonly href: string;
@@ -109,9 +111,22 @@ export async function deleteApiKey(pce: Pce, p: Principal, userId: string, keyId
   pce.auth.forget(keyId);
 }
 
+/** VENs that use SecureConnect (reported a PSK generation) and are still paired. */
+async function pskVens(tx: StoreTx, org: number): Promise<VenRecord[]> {
+  return (await tx.listDocs(org, 'vens')).map((d) => JSON.parse(d.data) as VenRecord).filter((v) => v.status !== 'unpaired' && v.psk_generation !== undefined);
+}
+
 /** The PSK's state, never the key itself. */
-export function pskStatus(o: OrgRow): unknown {
-  return { generation: o.psk_generation, state: o.psk_previous === null ? 'steady' : 'rotating', rotation_started_at: o.psk_rotation_started_at };
+export function pskStatus(o: OrgRow, vens: readonly VenRecord[]): unknown {
+  const behind = vens.filter((v) => v.psk_generation !== o.psk_generation);
+  return {
+    generation: o.psk_generation,
+    state: o.psk_previous === null ? 'steady' : 'rotating',
+    rotation_started_at: o.psk_rotation_started_at,
+    vens_on_current: vens.length - behind.length,
+    vens_total: vens.length,
+    vens_behind: behind.slice(0, 50).map((v) => ({ href: `/orgs/${o.id}/vens/${v.id}`, hostname: v.hostname, psk_generation: v.psk_generation ?? null })),
+  };
 }
 
 async function requireOrg(tx: StoreTx, org: number): Promise<OrgRow> {
@@ -121,35 +136,44 @@ async function requireOrg(tx: StoreTx, org: number): Promise<OrgRow> {
 }
 
 export async function getPskStatus(pce: Pce, org: number): Promise<unknown> {
-  return pskStatus(await pce.store.read((tx) => requireOrg(tx, org)));
+  return pce.store.read(async (tx) => pskStatus(await requireOrg(tx, org), await pskVens(tx, org)));
 }
 
 /**
- * Start a rotation, make-before-break: the new key becomes current and the old one stays
- * accepted until `completePskRotation` (agents confirm the new key in a later issue).
+ * Start a rotation, make-before-break: the new key becomes current, the old one stays
+ * accepted, and every agent gets both. The rotation completes once every VEN reports the
+ * new generation (or when forced).
  */
 export async function startPskRotation(pce: Pce, p: Principal): Promise<unknown> {
-  return pce.store.transaction(async (tx) => {
+  const status = await pce.store.transaction(async (tx) => {
     await tx.lockOrg(p.org);
     const o = await requireOrg(tx, p.org);
     if (o.psk_previous !== null) throw invalid('psk_rotation_in_progress', 'a PSK rotation is already in progress; complete it first (POST …/secure_connect/psk_rotation/complete)');
     const next = { psk: pce.env.randomHex(32), psk_previous: o.psk, psk_generation: o.psk_generation + 1, psk_rotation_started_at: pce.env.now().toISOString() };
     await tx.updateOrgPsk(p.org, next);
     await recordEvent(tx, pce.env, p.org, p, 'secure_connect.psk_rotation.start', [{ resource: { type: 'org', href: `/orgs/${p.org}` }, change_type: 'update', after: { generation: next.psk_generation } }]);
-    return pskStatus({ ...o, ...next });
+    return pskStatus({ ...o, ...next }, await pskVens(tx, p.org));
   });
+  await redeliverOrg(pce, p.org);
+  return status;
 }
 
-export async function completePskRotation(pce: Pce, p: Principal): Promise<unknown> {
-  return pce.store.transaction(async (tx) => {
+export async function completePskRotation(pce: Pce, p: Principal, force: boolean): Promise<unknown> {
+  const status = await pce.store.transaction(async (tx) => {
     await tx.lockOrg(p.org);
     const o = await requireOrg(tx, p.org);
     if (o.psk_previous === null) throw invalid('psk_rotation_not_in_progress', 'no PSK rotation is in progress; start one with POST …/secure_connect/psk_rotation');
+    const behind = (await pskVens(tx, p.org)).filter((v) => v.psk_generation !== o.psk_generation);
+    if (behind.length > 0 && !force) {
+      throw conflict('psk_rotation_incomplete', `${behind.length} VEN(s) do not have the new key yet (${behind.slice(0, 10).map((v) => v.hostname).join(', ')}); dropping the old key now would cut them off. Wait, or complete with {"force": true}`);
+    }
     const next = { psk: o.psk, psk_previous: null, psk_generation: o.psk_generation, psk_rotation_started_at: null };
     await tx.updateOrgPsk(p.org, next);
-    await recordEvent(tx, pce.env, p.org, p, 'secure_connect.psk_rotation.complete', [{ resource: { type: 'org', href: `/orgs/${p.org}` }, change_type: 'update', after: { generation: o.psk_generation } }]);
-    return pskStatus({ ...o, ...next });
+    await recordEvent(tx, pce.env, p.org, p, 'secure_connect.psk_rotation.complete', [{ resource: { type: 'org', href: `/orgs/${p.org}` }, change_type: 'update', after: { generation: o.psk_generation, forced: force && behind.length > 0 } }]);
+    return pskStatus({ ...o, ...next }, await pskVens(tx, p.org));
   });
+  await redeliverOrg(pce, p.org);
+  return status;
 }
 
 export async function updateFirewallSettings(pce: Pce, p: Principal, input: FirewallSettingsUpdate): Promise<void> {
