@@ -142,11 +142,15 @@ export function flowQueries(db: Kysely<Database>, hooks: DialectHooks) {
   const { nextId } = orgQueries(db, hooks);
 
   /** One endpoint condition; `negated` is null-safe (a flow without a workload is "not" any label). */
-  function term(org: number, side: 'src' | 'dst', t: FlowEndpointTerm, negated: boolean): Expression<SqlBool> {
+  function term(setsOf: ReadonlyMap<number, readonly number[]>, side: 'src' | 'dst', t: FlowEndpointTerm, negated: boolean): Expression<SqlBool> {
     if ('labelId' in t) {
+      // Literal set ids (resolved first, a few hundred at most): the planner then sees how
+      // selective the filter is and takes the (org_id, *_set, last_seen) index.
       const col = sql.ref(`flows.${side}_set`);
-      const sets = sql`(select set_id from flow_label_set_labels where org_id = ${org} and label_id = ${t.labelId})`;
-      return negated ? sql<SqlBool>`(${col} is null or ${col} not in ${sets})` : sql<SqlBool>`${col} in ${sets}`;
+      const ids = setsOf.get(t.labelId) ?? [];
+      if (ids.length === 0) return negated ? sql<SqlBool>`1 = 1` : sql<SqlBool>`1 = 0`;
+      const list = sql`(${sql.join(ids.map((i) => sql.lit(i)))})`;
+      return negated ? sql<SqlBool>`(${col} is null or ${col} not in ${list})` : sql<SqlBool>`${col} in ${list}`;
     }
     if ('workload' in t) {
       const col = sql.ref(`flows.${side}_workload`);
@@ -156,14 +160,14 @@ export function flowQueries(db: Kysely<Database>, hooks: DialectHooks) {
     return negated ? sql<SqlBool>`${col} <> ${t.ip}` : sql<SqlBool>`${col} = ${t.ip}`;
   }
 
-  function sideConditions(org: number, side: 'src' | 'dst', f: FlowSideFilter | undefined): Expression<SqlBool>[] {
+  function sideConditions(setsOf: ReadonlyMap<number, readonly number[]>, side: 'src' | 'dst', f: FlowSideFilter | undefined): Expression<SqlBool>[] {
     if (!f) return [];
     const out: Expression<SqlBool>[] = [];
     if (f.include.length > 0) {
-      const alternatives = f.include.map((all) => (all.length === 0 ? sql<SqlBool>`1 = 1` : sql<SqlBool>`(${sql.join(all.map((x) => term(org, side, x, false)), sql` and `)})`));
+      const alternatives = f.include.map((all) => (all.length === 0 ? sql<SqlBool>`1 = 1` : sql<SqlBool>`(${sql.join(all.map((x) => term(setsOf, side, x, false)), sql` and `)})`));
       out.push(sql<SqlBool>`(${sql.join(alternatives, sql` or `)})`);
     }
-    for (const x of f.exclude) out.push(term(org, side, x, true));
+    for (const x of f.exclude) out.push(term(setsOf, side, x, true));
     return out;
   }
 
@@ -252,7 +256,14 @@ export function flowQueries(db: Kysely<Database>, hooks: DialectHooks) {
     },
 
     async queryFlows(org, q) {
-      const where: Expression<SqlBool>[] = [...sideConditions(org, 'src', q.src), ...sideConditions(org, 'dst', q.dst)];
+      const labelIds = new Set<number>();
+      for (const f of [q.src, q.dst]) for (const x of [...(f?.include.flat() ?? []), ...(f?.exclude ?? [])]) if ('labelId' in x) labelIds.add(x.labelId);
+      const setsOf = new Map<number, number[]>();
+      for (const part of chunks([...labelIds], 500)) {
+        const rows = await db.selectFrom('flow_label_set_labels').select(['label_id', 'set_id']).where('org_id', '=', org).where('label_id', 'in', part).execute();
+        for (const r of rows) setsOf.set(r.label_id, [...(setsOf.get(r.label_id) ?? []), r.set_id]);
+      }
+      const where: Expression<SqlBool>[] = [...sideConditions(setsOf, 'src', q.src), ...sideConditions(setsOf, 'dst', q.dst)];
       const include = q.services?.include ?? [];
       if (include.length > 0) where.push(sql<SqlBool>`(${sql.join(include.map(service), sql` or `)})`);
       for (const s of q.services?.exclude ?? []) where.push(sql<SqlBool>`not ${service(s)}`);
