@@ -33,7 +33,7 @@ export interface VenDaemonOptions {
   readonly log: VenLogger;
   /** Default 30 s (docs/agent-channel.md). */
   readonly heartbeatMs?: number;
-  /** Periodic tamper check; default 30 s (nft events trigger one at once anyway). */
+  /** Periodic tamper check (structure; every 10th also reads set members); default 30 s. nft events trigger one at once anyway. */
   readonly tamperIntervalMs?: number;
   readonly backoff?: BackoffOptions;
 }
@@ -134,7 +134,7 @@ export class VenDaemon {
     }
     this.control = await listenControl(this.store.socketPath, (cmd) => this.onControl(cmd));
     this.client = new AgentClient(identity);
-    this.tamper = new TamperWatch({ nft: this.nft, intervalMs: this.opts.tamperIntervalMs ?? 30_000, onSuspect: (why) => void this.checkTamper(why) });
+    this.tamper = new TamperWatch({ nft: this.nft, intervalMs: this.opts.tamperIntervalMs ?? 30_000, onSuspect: (why, deep) => void this.checkTamper(why, deep) });
     this.tamper.start();
     this.stream = new PolicyStream(
       this.client,
@@ -246,10 +246,10 @@ export class VenDaemon {
     }
   }
 
-  private checkTamper(why: 'event' | 'periodic'): Promise<void> {
+  private checkTamper(why: 'event' | 'periodic', deep: boolean): Promise<void> {
     return this.enqueue('tamper check', async () => {
       if (this.suspended || this.stopping) return;
-      const r = await this.applier.inspect();
+      const r = await this.applier.inspect({ deep });
       if (r.ok) return;
       this.log.warn({ reason: r.reason, trigger: why }, 'the Palisade table was changed outside Palisade; restoring');
       await this.applier.restore();
@@ -258,7 +258,7 @@ export class VenDaemon {
         type: 'tamper_restored',
         severity: 'warning',
         message: `nftables table inet palisade was changed outside Palisade (${r.reason}); the applied policy was restored`,
-        details: { reason: r.reason, trigger: why, ...(this.applied ? { delivery: this.applied.delivery } : {}) },
+        details: { reason: r.reason, trigger: why, deep, ...(this.applied ? { delivery: this.applied.delivery } : {}) },
       });
     });
   }

@@ -62,7 +62,7 @@ export async function venStatus(dataDir: string): Promise<VenStatus | OfflineSta
     plan_hash: plan?.plan.hash ?? null,
     enforcement_mode: plan?.plan.enforcement_mode ?? null,
     visibility_level: plan?.plan.visibility_level ?? null,
-    table_loaded: (await applier.readLive()) !== null,
+    table_loaded: await applier.isLoaded(),
   };
 }
 

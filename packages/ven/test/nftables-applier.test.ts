@@ -1,12 +1,16 @@
 /**
- * The applier against a real nft in a throwaway network namespace: check, swap, verify,
- * roll back, set delta, idle, tamper inspect and restore.
+ * The applier against a real nft in a throwaway network namespace: swap, verify, roll back,
+ * the check that diagnoses a refused swap, set delta, idle, tamper inspect (shallow and
+ * deep) and restore.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isPalisadeError } from '@palisade/core/errors.ts';
 import { renderNftables } from '@palisade/render/nftables/nftables-renderer.ts';
+import { buildNftTable } from '@palisade/render/nftables/nft-table.ts';
 import { NftablesApplier } from '../src/apply/nftables-applier.ts';
+import { parseLiveTable } from '../src/apply/nft-live-table.ts';
+import { countScriptElements } from '../src/apply/nft-script-counts.ts';
 import { Nft } from '../src/sys/nft.ts';
 import { createNetns, deleteNetns, inNs, netnsUnavailable } from './support/netns.ts';
 import { ctx, testPlan } from './support/plans.ts';
@@ -35,12 +39,13 @@ describe('nftables applier (real nft in a netns)', { skip }, () => {
     assert.equal(ruleset(), beforeText);
   });
 
-  it('full: check, swap, verify; other tables kept; a second identical plan changes nothing', async () => {
+  it('full: swap and verify, no separate check pass; other tables kept; a second identical plan changes nothing', async () => {
     const a = new NftablesApplier({ nft });
     const plan = testPlan({ mode: 'full' });
     const out = await a.apply(plan, ctx);
     assert.equal(out.kind, 'full');
-    assert.ok(out.timings['check'] !== undefined && out.timings['swap'] !== undefined && out.timings['verify'] !== undefined);
+    assert.ok(out.timings['swap'] !== undefined && out.timings['verify'] !== undefined);
+    assert.equal(out.timings['check'], undefined, 'nft -c runs only to diagnose a refused swap');
     const text = ruleset();
     assert.match(text, /table inet palisade/);
     assert.match(text, /table inet other/);
@@ -58,6 +63,78 @@ describe('nftables applier (real nft in a netns)', { skip }, () => {
     assert.match(members, /192\.0\.2\.30/);
     assert.match(members, /192\.0\.2\.64\/26/);
     assert.deepEqual(await a.inspect(), { ok: true });
+    assert.deepEqual(await a.inspect({ deep: true }), { ok: true });
+  });
+
+  it('the terse listing and the full one give the same structure digest; only the full one has members', async () => {
+    const a = new NftablesApplier({ nft });
+    await a.apply(testPlan({ sets: { ps_0000000000000001: ['192.0.2.20', '192.0.2.64/26'], ps_0000000000000002: [] } }), ctx);
+    const full = await a.readLive();
+    const terse = await a.readShape();
+    assert.ok(full && terse);
+    assert.equal(terse.digest, full.digest);
+    assert.equal(terse.membersDigest, null);
+    assert.notEqual(full.membersDigest, null);
+    assert.equal(terse.summary.sets.get('ps_0000000000000001_v4')?.elements, undefined);
+    assert.deepEqual(full.summary.sets.get('ps_0000000000000001_v4')?.elements, ['192.0.2.20', '192.0.2.64/26']);
+    assert.equal(a.current()?.digest, terse.digest);
+    assert.equal(parseLiveTable(inNs(ns, 'nft', ['-j', '-t', 'list', 'ruleset']), 'no_such_table', false), null);
+  });
+
+  it('a member changed behind its back is seen by the deep check only, and restored', async () => {
+    const a = new NftablesApplier({ nft });
+    await a.apply(testPlan({ sets: { ps_0000000000000001: ['192.0.2.20', '192.0.2.21'] } }), ctx);
+    assert.deepEqual(await a.inspect({ deep: true }), { ok: true });
+    inNs(ns, 'nft', ['add', 'element', 'inet', 'palisade', 'ps_0000000000000001_v4', '{ 203.0.113.7 }']);
+    assert.deepEqual(await a.inspect(), { ok: true }, 'the shallow check reads no members');
+    const deep = await a.inspect({ deep: true });
+    assert.deepEqual(deep, { ok: false, reason: "set ps_0000000000000001_v4 does not hold the plan's members" });
+    assert.equal((await a.restore()).kind, 'full');
+    assert.deepEqual(await a.inspect({ deep: true }), { ok: true });
+    assert.doesNotMatch(setMembers('ps_0000000000000001_v4'), /203\.0\.113\.7/);
+  });
+
+  it('a set delta refills a set flushed behind the applier\'s back', async () => {
+    const a = new NftablesApplier({ nft });
+    await a.apply(testPlan({ sets: { ps_0000000000000001: ['192.0.2.20'] } }), ctx);
+    inNs(ns, 'nft', ['flush', 'set', 'inet', 'palisade', 'ps_0000000000000001_v4']);
+    const out = await a.apply(testPlan({ sets: { ps_0000000000000001: ['192.0.2.20', '192.0.2.30'] } }), ctx);
+    assert.equal(out.kind, 'delta');
+    assert.deepEqual(await a.inspect({ deep: true }), { ok: true });
+  });
+
+  it('a set delta nft refuses (the table went away just before the swap) falls back to the full replace', async () => {
+    // Real nft; the other actor deleting the table between the applier's look and its swap is real too.
+    class RacingNft extends Nft {
+      raced = false;
+      override start(script: string): ReturnType<Nft['start']> {
+        if (!this.raced && script.startsWith('# Palisade set delta')) {
+          this.raced = true;
+          inNs(ns, 'nft', ['delete', 'table', 'inet', 'palisade']);
+        }
+        return super.start(script);
+      }
+    }
+    const racing = new RacingNft({ command: ['ip', 'netns', 'exec', ns, 'nft'] });
+    const a = new NftablesApplier({ nft: racing });
+    await a.apply(testPlan({ sets: { ps_0000000000000001: ['192.0.2.20'] } }), ctx);
+    const out = await a.apply(testPlan({ sets: { ps_0000000000000001: ['192.0.2.20', '192.0.2.30'] } }), ctx);
+    assert.equal(racing.raced, true);
+    assert.equal(out.kind, 'full');
+    assert.match(setMembers('ps_0000000000000001_v4'), /192\.0\.2\.30/);
+    assert.deepEqual(await a.inspect({ deep: true }), { ok: true });
+  });
+
+  it('counts the elements a full script or a set delta loads', () => {
+    const plan = testPlan({ sets: { ps_0000000000000001: ['192.0.2.20', '192.0.2.64/26', '192.0.2.200-192.0.2.210'], ps_0000000000000002: [] } });
+    const counts = countScriptElements(renderNftables(plan, ctx));
+    assert.equal(counts.get('ps_0000000000000001_v4'), 3);
+    assert.equal(counts.get('ps_0000000000000002_v4'), 0);
+    const table = buildNftTable(plan, ctx);
+    assert.ok(table);
+    assert.deepEqual(counts, new Map(table.sets.map((set) => [set.name, set.elements.length])));
+    const delta = 'flush set inet palisade a_v4\nadd element inet palisade a_v4 {\n\t10.0.0.1,\n\t10.0.0.2\n}\nflush set inet palisade b_v4\nadd element inet palisade c_v4 { 10.0.0.3, 10.0.0.4 }\n';
+    assert.deepEqual(Object.fromEntries(countScriptElements(delta)), { a_v4: 2, b_v4: 0, c_v4: 2 });
   });
 
   it('a script nft refuses is never swapped in: the previous table stays', async () => {

@@ -17,9 +17,23 @@ export interface RunOptions {
   readonly timeoutMs?: number;
 }
 
-/** Runs `file argv…` to completion. Never throws for a non-zero exit: the caller reads `code`. */
-export function runCommand(file: string, args: readonly string[], opts: RunOptions = {}): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
+/** A command started by `startCommand`. */
+export interface RunningCommand {
+  /**
+   * Settles once the child has been handed all of its stdin (the pipe took the last byte),
+   * or could not take it. Until then the child may be waiting for input: work that keeps
+   * this thread busy belongs after it.
+   */
+  readonly written: Promise<void>;
+  /** The exit code and output. Never rejects for a non-zero exit: the caller reads `code`. */
+  readonly done: Promise<CommandResult>;
+}
+
+/** Starts `file argv…`; see `RunningCommand`. */
+export function startCommand(file: string, args: readonly string[], opts: RunOptions = {}): RunningCommand {
+  let inputDone: () => void = () => undefined;
+  const written = new Promise<void>((resolve) => (inputDone = resolve));
+  const done = new Promise<CommandResult>((resolve, reject) => {
     const child = spawn(file, [...args], { stdio: ['pipe', 'pipe', 'pipe'], shell: false });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -28,16 +42,24 @@ export function runCommand(file: string, args: readonly string[], opts: RunOptio
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.once('error', (e) => {
       clearTimeout(timer);
+      inputDone();
       reject(e);
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
+      inputDone();
       resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
     });
     // A child that exits before reading all of stdin makes the write fail with EPIPE: its exit code tells the story.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(opts.stdin ?? '');
+    child.stdin.on('error', () => inputDone());
+    child.stdin.end(opts.stdin ?? '', () => inputDone());
   });
+  return { written, done };
+}
+
+/** Runs `file argv…` to completion. Never throws for a non-zero exit: the caller reads `code`. */
+export function runCommand(file: string, args: readonly string[], opts: RunOptions = {}): Promise<CommandResult> {
+  return startCommand(file, args, opts).done;
 }
 
 export interface LineProcess {
