@@ -109,7 +109,10 @@ describe('swanctl', () => {
     assert.match(conf, /conn-wl-win2008-v4 \{\n\t\tversion = 1\n\t\tlocal_addrs = 192\.0\.2\.10\n\t\tremote_addrs = 192\.0\.2\.40\n\t\tproposals = aes256-sha256-modp2048, aes128-sha1-modp2048\n/);
     assert.match(conf, /conn-wl-db2-v6 \{\n\t\tversion = 2\n\t\tlocal_addrs = 2001:db8::10\n\t\tremote_addrs = 2001:db8::22\n/);
     assert.equal([...conf.matchAll(/mode = transport/g)].length, 3);
-    assert.equal([...conf.matchAll(/start_action = trap/g)].length, 3);
+    assert.equal([...conf.matchAll(/mode = pass/g)].length, 5, 'the ND bypass, since there is an IPv6 connection');
+    assert.equal([...conf.matchAll(/start_action = trap/g)].length, 3 + 5);
+    const v4only = renderSwanctl(plan([peer('db2', ['192.0.2.22'])]), { psk: { current: KEY } })['swanctl.conf'];
+    assert.doesNotMatch(v4only, /nd-bypass/, 'no IPv6 connection, no ND bypass');
     assert.doesNotMatch(conf.replace(/^#.*$/gm, ''), /192\.0\.2\.5[01]/, 'no connection for incapable peers');
   });
 

@@ -167,6 +167,24 @@ function connectionLines(out: string[], conn: Connection, cert: SwanctlCertifica
   );
 }
 
+/** ICMPv6 router solicitation/advertisement, neighbour solicitation/advertisement, redirect. */
+const ND_TYPES = [133, 134, 135, 136, 137] as const;
+
+/**
+ * IPv6 neighbour discovery must not be caught by the host-to-host policies: the kernel applies
+ * XFRM policies to ND too, so a trap policy swallows the neighbour solicitation that IKE itself
+ * needs (checked: the acquire for `ipv6-icmp/136` and IKE never reaching the peer). Pass
+ * (shunt) policies for the ND types keep them in clear; nftables accepts them only with hop
+ * limit 255 (on-link). For ICMP charon puts the type in both selectors' port fields.
+ */
+function ndBypass(out: string[]): void {
+  out.push('\t# IPv6 neighbour discovery outside IPsec (else the trap policies catch the ND that IKE needs)', '\tpalisade-nd-bypass {', '\t\tchildren {');
+  for (const t of ND_TYPES) {
+    out.push(`\t\t\tnd-${t} {`, `\t\t\t\tlocal_ts = ::/0[ipv6-icmp/${t}]`, `\t\t\t\tremote_ts = ::/0[ipv6-icmp/${t}]`, '\t\t\t\tmode = pass', '\t\t\t\tstart_action = trap', '\t\t\t}');
+  }
+  out.push('\t\t}', '\t}');
+}
+
 function header(plan: WorkloadPlan, what: string): string {
   return `# Palisade plan ${plan.hash.replace(/[^0-9A-Za-z]/g, '')} (${plan.enforcement_mode}): ${what}. Rendered by @palisade/render; do not edit.`;
 }
@@ -217,6 +235,7 @@ export function renderSwanctl(plan: WorkloadPlan, ctx: SwanctlRenderContext): Sw
   for (const s of skipped) out.push(`# ${s}`);
   out.push('connections {');
   for (const c of conns) connectionLines(out, c, usesCert ? ctx.certificate : undefined);
+  if (conns.some((c) => c.remote.includes(':'))) ndBypass(out);
   out.push('}');
 
   const secrets: string[] = [];

@@ -43,6 +43,7 @@ export class LabHost {
   constructor(
     readonly ns: string,
     readonly address: string,
+    readonly address6: string,
     root: string,
   ) {
     this.dir = join(root, ns);
@@ -141,12 +142,18 @@ export class LabHost {
     if (r.status !== 0) throw new Error(`swanctl --load-all in ${this.ns} failed: ${r.stderr}${r.stdout}`);
   }
 
-  /** The state of each IKE SA by connection name (`ESTABLISHED`, `CONNECTING`, …). */
-  ikeStates(): Map<string, string> {
+  /**
+   * The states of the IKE SAs by connection name (`ESTABLISHED`, `CONNECTING`, …): a list, since
+   * both sides may initiate at once and briefly hold two SAs of one connection.
+   */
+  ikeStates(): Map<string, string[]> {
     const out = this.swanctl(['--list-sas', '--raw']).stdout;
-    const states = new Map<string, string>();
+    const states = new Map<string, string[]>();
     // --raw prints one line per SA: `list-sa event {conn-x {uniqueid=1 version=2 state=ESTABLISHED …`
-    for (const m of out.matchAll(/\{([A-Za-z0-9._-]+) \{uniqueid=\d+ version=\d state=([A-Z_]+)/g)) states.set(m[1] ?? '', m[2] ?? '');
+    for (const m of out.matchAll(/\{([A-Za-z0-9._-]+) \{uniqueid=\d+ version=\d state=([A-Z_]+)/g)) {
+      const name = m[1] ?? '';
+      states.set(name, [...(states.get(name) ?? []), m[2] ?? '']);
+    }
     return states;
   }
 
@@ -163,7 +170,7 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Two namespaces joined by one veth pair, created inside the namespaces (never in the root one). */
+/** Two namespaces joined by one veth pair (IPv4 and IPv6), created inside the namespaces (never in the root one). */
 export function createPair(a: LabHost, b: LabHost, prefix: number): void {
   for (const h of [a, b]) {
     must('ip', ['netns', 'add', h.ns]);
@@ -175,6 +182,8 @@ export function createPair(a: LabHost, b: LabHost, prefix: number): void {
     [b, 'pal-vb'],
   ] as const) {
     must('ip', ['-n', h.ns, 'addr', 'add', `${h.address}/${prefix}`, 'dev', dev]);
+    // nodad: usable at once, no duplicate address detection wait.
+    must('ip', ['-n', h.ns, 'addr', 'add', `${h.address6}/64`, 'dev', dev, 'nodad']);
     must('ip', ['-n', h.ns, 'link', 'set', dev, 'up']);
   }
 }
