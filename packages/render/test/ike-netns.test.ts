@@ -238,6 +238,22 @@ describe('strongSwan in network namespaces, configs rendered from engine plans',
     assert.match(a.readLog() + b.readLog(), /unable to install (inbound|outbound) IPsec SA|Function not implemented|failed to establish CHILD_SA/);
   });
 
+  it('on demand (start_action = trap): the first packet, not swanctl, brings the IKE SA up', async () => {
+    const p = plans('psk');
+    load(a, p.a, { psk: { current: KEY_NEW } });
+    load(b, p.b, { psk: { current: KEY_NEW } });
+    assert.deepEqual([...a.ikeStates()], [], 'nothing up before traffic');
+    // The SYN hits a's trap policy: charon negotiates; the CHILD SA cannot install here, so the
+    // SYN itself never leaves (no plaintext fallback) and the connection times out.
+    assert.equal(tcpConnect(a, b, 1500), 'timeout');
+    await assertEstablished([
+      { host: a, name: 'conn-wl-b-v4' },
+      { host: b, name: 'conn-wl-a-v4' },
+    ]);
+    // (charon names the port from /etc/services where it can: 5432 is `postgresql`.)
+    assert.match(a.readLog(), /creating acquire job for policy 198\.51\.100\.1\/32\[tcp[^\]]*\] === 198\.51\.100\.2\/32\[tcp\/(5432|postgresql)\]/);
+  });
+
   it('wrong PSK: no IKE SA on either side', async () => {
     const p = plans('psk');
     load(a, p.a, { psk: { current: KEY_NEW } });

@@ -137,6 +137,20 @@ describe('rendered scripts in a real nft (network namespace)', { skip }, () => {
     assert.doesNotMatch(viaDelta, /198\.51\.100\.5/);
   });
 
+  it('a SecureConnect peer joining: the delta on top of a full load equals a full load of the new plan', () => {
+    const s = scenarios.find((x) => x.name === 'secure-connect-psk');
+    assert.ok(s);
+    const without = { ...s.plan, secure_connect: { peers: [] } };
+    const delta = renderSetDelta(without, s.plan, s.context);
+    assert.ok(delta !== null && delta.includes('sc_peers_v4') && delta.includes('sc_peers_v6'), 'a set delta, not a reload');
+    apply(renderNftables(without, s.context));
+    apply(delta);
+    const viaDelta = nft('list', 'table', 'inet', 'palisade');
+    apply(renderNftables(s.plan, s.context));
+    assert.equal(viaDelta, nft('list', 'table', 'inet', 'palisade'));
+    assert.match(viaDelta, /set sc_peers_v4 \{[^}]*192\.0\.2\.22/);
+  });
+
   it('plans from the real policy engine load', () => {
     const plans = enginePlans();
     assert.ok(plans.size >= 4);
