@@ -6,8 +6,9 @@
  *  2. Applying a plan with 50,000 peer addresses (render, swap, verify) against a raw
  *     `nft -f` of the same script, in a throwaway network namespace. Target ≤ 1.2×. Printed
  *     twice: script → kernel (like for like with the raw run) and plan → kernel (render too).
- *  3. RSS of one idle VEN daemon (`palisade ven run` in a namespace, paired with a PCE).
- *     Target ≤ 60 MB.
+ *  3. RSS of one idle VEN daemon in a namespace, paired with a PCE: the production bundle
+ *     (`npm run build:ven`, built here first) that the systemd unit runs; `palisade ven run`
+ *     and the tsx daemon entry for comparison. Target ≤ 60 MB.
  * Figures 2 and 3 need root (namespaces, nftables); without it they are skipped, saying so.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -227,7 +228,17 @@ async function applyFigure(): Promise<void> {
   }
 }
 
+/** VmRSS and VmHWM of a process, in MB. */
+function memoryOf(pid: number | undefined): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024;
+  return { rss: mb('VmRSS'), peak: mb('VmHWM') };
+}
+
 async function rssFigure(): Promise<void> {
+  // The systemd unit runs the production bundle: build it first (npm run build:ven).
+  const bundle = join(import.meta.dirname, '../packages/ven/dist/palisade-ven.mjs');
+  execFileSync(process.execPath, [join(import.meta.dirname, '../packages/ven/scripts/build.mjs')], { stdio: 'ignore' });
   const fleet = new Fleet();
   try {
     await fleet.setUp(1);
@@ -238,24 +249,41 @@ async function rssFigure(): Promise<void> {
     const r = await fleet.cli(h, ['ven', 'activate', '--pce', fleet.url, '--activation-code', code, '--fingerprint', fleet.fingerprint, '--data-dir', h.dataDir, '--json']);
     if (r.code !== 0) throw new Error(r.stderr);
     const venHref = (JSON.parse(r.stdout) as { ven: { href: string } }).ven.href;
-    const child = fleet.startVen(h);
-    await waitFor('the VEN to apply its plan', async () => ((await fleet.api('GET', venHref)).body as { policy_sync: { state: string; applied: number } }).policy_sync.applied > 0, 30_000);
-    await new Promise((r2) => setTimeout(r2, 5_000));
-    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-    const rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
-    const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
-    console.log(`idle VEN daemon (connected, plan applied, 5 s idle):`);
-    console.log(`  palisade ven run (bin/palisade.mjs, tsx ESM loader thread, whole CLI): RSS ${rss.toFixed(1)} MB (peak ${hwm.toFixed(1)} MB), target ≤ 60 MB ${rss <= 60 ? 'MET' : 'MISSED'}`);
-    await fleet.stopVen(h);
-    const lean = spawn('ip', ['netns', 'exec', h.ns, process.execPath, '--max-semi-space-size=1', join(import.meta.dirname, '../packages/ven/bin/palisade-ven.mjs'), 'run', '--data-dir', h.dataDir], { stdio: 'ignore' });
-    try {
-      await new Promise((r2) => setTimeout(r2, 8_000));
-      const ls = readFileSync(`/proc/${lean.pid}/status`, 'utf8');
-      const lrss = Number(/VmRSS:\s+(\d+) kB/.exec(ls)?.[1] ?? NaN) / 1024;
-      console.log(`  packages/ven/bin/palisade-ven.mjs run (the systemd unit's entry): RSS ${lrss.toFixed(1)} MB, target ≤ 60 MB ${lrss <= 60 ? 'MET' : 'MISSED'}`);
-    } finally {
-      lean.kill('SIGTERM');
-    }
+    /** Starts the daemon, waits until it is connected with its plan applied and synced, idles 5 s, measures. */
+    const idle = async (start: () => ChildProcess, stop: (c: ChildProcess) => Promise<void>): Promise<{ rss: number; peak: number }> => {
+      const child = start();
+      try {
+        await waitFor('the VEN to apply its plan', async () => ((await fleet.api('GET', venHref)).body as { policy_sync: { applied: number } }).policy_sync.applied > 0, 30_000);
+        await waitFor('the daemon to be connected and synced', async () => {
+          const st = await fleet.cli(h, ['ven', 'status', '--json', '--data-dir', h.dataDir]);
+          const s2 = st.code === 0 ? (JSON.parse(st.stdout) as { daemon: boolean; connected: boolean; sync_state: string }) : undefined;
+          return s2?.daemon === true && s2.connected && s2.sync_state === 'synced';
+        }, 30_000, 250);
+        await new Promise((r2) => setTimeout(r2, 5_000));
+        return memoryOf(child.pid);
+      } finally {
+        await stop(child);
+      }
+    };
+    const entry = (args: readonly string[]) => (): ChildProcess => spawn('ip', ['netns', 'exec', h.ns, process.execPath, ...args, 'run', '--data-dir', h.dataDir], { stdio: 'ignore' });
+    const stopChild = (c: ChildProcess): Promise<void> =>
+      new Promise((done) => {
+        if (c.exitCode !== null || c.signalCode !== null) return done();
+        c.once('exit', () => done());
+        c.kill('SIGTERM');
+        setTimeout(() => c.kill('SIGKILL'), 5_000).unref();
+      });
+    const line = (what: string, m: { rss: number; peak: number }, target: boolean): string =>
+      `  ${what}: RSS ${m.rss.toFixed(1)} MB (peak ${m.peak.toFixed(1)} MB)${target ? `, target ≤ 60 MB ${m.rss <= 60 ? 'MET' : 'MISSED'}` : ''}`;
+    console.log('idle VEN daemon (connected over pinned TLS, plan applied, synced, 5 s idle):');
+    const viaCli = await idle(() => fleet.startVen(h), () => fleet.stopVen(h));
+    console.log(line('palisade ven run (bin/palisade.mjs: whole CLI, tsx ESM loader thread), for comparison', viaCli, false));
+    const tsxEntry = await idle(entry([join(import.meta.dirname, '../packages/ven/bin/palisade-ven.mjs')]), stopChild);
+    console.log(line('packages/ven/bin/palisade-ven.mjs run (daemon only, tsx in-thread hook), for comparison', tsxEntry, false));
+    const bundled = await idle(entry([bundle]), stopChild);
+    console.log(line('packages/ven/dist/palisade-ven.mjs run (the production bundle the systemd unit runs)', bundled, true));
+    const small = await idle(entry(['--max-semi-space-size=1', bundle]), stopChild);
+    console.log(line('the same with node --max-semi-space-size=1 (not in the unit: see its comment)', small, false));
   } finally {
     await fleet.close();
   }

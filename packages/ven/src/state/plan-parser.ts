@@ -4,11 +4,22 @@
  * renderer before any text reaches nft. Bad input is an `invalid` error naming the field.
  */
 import { invalid } from '@palisade/core/errors.ts';
-import { ENFORCEMENT_MODES, OS_TYPES, VISIBILITY_LEVELS } from '@palisade/core/model/common.ts';
 import type { EnforcementMode, OsType, VisibilityLevel } from '@palisade/core/model/common.ts';
 import type { AddressSet, AllowEntry, DenyEntry, SecureConnectPeer, ServiceSpec, WorkloadPlan } from '@palisade/core/compute/index.ts';
 
 type Obj = Record<string, unknown>;
+
+/**
+ * The allowed values, held to core's types by the compiler (`satisfies Record<T, 0>`: a
+ * missing or an extra key is a type error). Not imported from `model/common.ts` at run time:
+ * that module builds zod schemas when loaded, and zod is ~14 MB of an idle agent's memory.
+ */
+function valuesOf<T extends string>(record: Record<T, 0>): readonly T[] {
+  return Object.keys(record) as T[];
+}
+const ENFORCEMENT_MODES = valuesOf({ idle: 0, visibility_only: 0, selective: 0, full: 0 } satisfies Record<EnforcementMode, 0>);
+const VISIBILITY_LEVELS = valuesOf({ flow_off: 0, flow_drops: 0, flow_summary: 0, enhanced_data_collection: 0 } satisfies Record<VisibilityLevel, 0>);
+const OS_TYPES = valuesOf({ linux: 0, windows: 0, aix: 0, solaris: 0 } satisfies Record<OsType, 0>);
 
 function bad(path: string, what: string): never {
   throw invalid('invalid_plan', `${path} ${what}`, path);
