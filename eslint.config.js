@@ -2,6 +2,7 @@
 //   core  ← pure: no node: built-ins, no other package
 //   render ← core only, pure (renderers return text)
 //   pce   ← core
+//   ven   ← core, render (the agent: never the server, never the CLI)
 //   cli   ← core, pce (nothing imports cli)
 import tseslint from 'typescript-eslint';
 
@@ -47,6 +48,24 @@ export default tseslint.config(
         },
       ],
       'no-restricted-globals': ['error', { name: 'process', message: 'render is pure' }, { name: 'Date', message: 'render is pure: take the clock as a parameter' }],
+    },
+  },
+  {
+    files: ['packages/ven/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@palisade/pce', '@palisade/pce/*', '@palisade/cli', '@palisade/cli/*', '../../*'], message: 'ven may import @palisade/core and @palisade/render only (the CLI imports the VEN, not the other way round).' },
+          ],
+        },
+      ],
+      // Core's model modules build zod schemas when loaded: ~14 MB of an idle agent's memory (packages/ven/README.md).
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@palisade/core/model/*'], allowTypeImports: true, message: 'types only from core/model in the VEN: its values load zod into the daemon.' }] },
+      ],
     },
   },
   {
