@@ -10,57 +10,55 @@
  * Elements are counted by their commas, so one per line or all on one line count the same.
  */
 
+/** A line that opens elements of a set, or empties one. */
+const OPENER = /^[ \t]*(?:set (\S+) \{|(elements) = \{|add element inet \S+ (\S+) \{|flush set inet \S+ (\S+)[ \t]*$)/gm;
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+/** Comma-separated items between `from` and `to` that are not blank. */
+function countItems(text: string, from: number, to: number): number {
+  let n = 0;
+  let start = from;
+  for (;;) {
+    const comma = text.indexOf(',', start);
+    const end = comma === -1 || comma > to ? to : comma;
+    for (let i = start; i < end; i++) {
+      if (!isSpace(text.charCodeAt(i))) {
+        n++;
+        break;
+      }
+    }
+    if (end === to) return n;
+    start = end + 1;
+  }
+}
+
 /** Set name → element count after the script; sets the script does not touch are absent. */
 export function countScriptElements(script: string): Map<string, number> {
   const counts = new Map<string, number>();
-  let set: string | undefined; // the set whose `set NAME {` block we are in
-  let into: string | undefined; // the set whose elements are being read
-  let pending = ''; // element text of the current block, up to its `}`
-  const finish = (name: string, text: string): void => {
-    let n = 0;
-    for (const part of text.split(',')) if (part.trim() !== '') n++;
-    counts.set(name, (counts.get(name) ?? 0) + n);
-  };
-  for (const raw of script.split('\n')) {
-    const line = raw.trim();
-    if (into !== undefined) {
-      const close = line.indexOf('}');
-      if (close === -1) {
-        // One element per line in what the renderer writes: count as we go, no big string.
-        pending += line.endsWith(',') ? line : `${line},`;
-        if (pending.length > 4096) {
-          finish(into, pending);
-          pending = '';
-        }
-        continue;
-      }
-      finish(into, pending + line.slice(0, close));
-      pending = '';
-      into = undefined;
-      continue;
-    }
-    let m = /^set (\S+) \{$/.exec(line);
-    if (m?.[1] !== undefined) {
-      set = m[1];
+  let set: string | undefined; // the set of the last `set NAME {`: an `elements = {` belongs to it
+  OPENER.lastIndex = 0;
+  for (let m = OPENER.exec(script); m !== null; m = OPENER.exec(script)) {
+    const [, declared, elements, added, flushed] = m;
+    if (declared !== undefined) {
+      set = declared;
       counts.set(set, 0);
       continue;
     }
-    m = /^flush set inet \S+ (\S+)$/.exec(line);
-    if (m?.[1] !== undefined) {
-      counts.set(m[1], 0);
+    if (flushed !== undefined) {
+      counts.set(flushed, 0);
       continue;
     }
-    m = /^add element inet \S+ (\S+) \{(.*)$/.exec(line);
-    const open = m?.[1] !== undefined ? { name: m[1], rest: m[2] ?? '' } : set !== undefined && line.startsWith('elements = {') ? { name: set, rest: line.slice('elements = {'.length) } : undefined;
-    if (open) {
-      const close = open.rest.indexOf('}');
-      if (close === -1) {
-        into = open.name;
-        pending = open.rest;
-      } else finish(open.name, open.rest.slice(0, close));
-      continue;
-    }
-    if (line === '}') set = undefined;
+    const into = added ?? (elements !== undefined ? set : undefined);
+    if (into === undefined) continue;
+    // Elements hold no braces: the block ends at the next `}`.
+    const from = m.index + m[0].length;
+    const close = script.indexOf('}', from);
+    const to = close === -1 ? script.length : close;
+    counts.set(into, (counts.get(into) ?? 0) + countItems(script, from, to));
+    OPENER.lastIndex = to;
   }
   return counts;
 }
