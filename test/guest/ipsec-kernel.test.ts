@@ -183,13 +183,19 @@ W=/run/pal
 A=${A}
 B=${B}
 mkdir -p $W/a/swanctl $W/b/swanctl
-res() { echo "RESULT $1=$2"; }
 now() { cut -d' ' -f1 /proc/uptime; }
+# every result also goes to $RUN/timeline with the guest's uptime (PALISADE_KEEP_GUEST=1 keeps it)
+res() { echo "RESULT $1=$2"; echo "$(now) $1" >> $RUN/timeline; }
 res boot_s "$(now)"
 
 modprobe -a esp4 xfrm_user gcm seqiv echainiv nft_xfrm xt_policy; res modprobe "$?"
 # The first AES-GCM SA makes the kernel build rfc4106(gcm(aes)) (module requests, self-tests):
 # ~9 s under TCG. Done here in the background, in a scratch namespace, while the rest sets up.
+# Everything else the rendered tables and the SAs make the kernel load, in one modprobe: each
+# on-demand load spawns its own modprobe, seconds apiece under TCG.
+modprobe -a veth nf_conntrack nft_ct nft_log nfnetlink_log nft_limit nft_objref ctr ghash_clmulni_intel ghash_generic drbg jitterentropy_rng
+res preload "$?"
+res t_modprobe "$(now)"
 ip netns add warm
 ip -n warm xfrm state add src 10.255.0.1 dst 10.255.0.2 proto esp spi 0x100 mode transport aead 'rfc4106(gcm(aes))' 0x$(printf '%072d' 0) 128 &
 warm_pid=$!
@@ -214,6 +220,7 @@ for ns in a b; do
   done
 done
 
+res t_servers "$(now)"
 # counter <ns> <name>: packets of a named counter of the wire table
 wire() { ip netns exec $1 nft list counter netdev wire $2_pkts | awk '$1 == "packets" { print $2 }'; }
 # drops <ns> <input|output>: packets of the rendered table's "IPv4 peer, not IPsec: drop" rule
@@ -252,8 +259,10 @@ t0=$(wire b tcp)
 r=$(probe a $B 8080); res control_reply "$r"
 res control_wire_tcp "$(( $(wire b tcp) - t0 ))"
 
+res t_control "$(now)"
 # --- IKEv2, transport mode, PSK
 for ns in a b; do ip netns exec $ns nft -f $RUN/$ns-palisade.nft; res nft_load_$ns "$?"; done
+res t_nft "$(now)"
 wait $warm_pid; res crypto_warm "$?"
 res charons_start_uptime "$(now)"
 start_charon a
@@ -263,8 +272,7 @@ load a v2
 load b v2
 t=$(now)
 sw a --initiate --child ${CONN.a.v2} --timeout 30 > $W/a/initiate-v2.out 2>&1; res initiate_v2 "$?"
-res initiate_v2_end_uptime "$(now)"
-res initiate_v2_start_uptime "$t"
+res initiate_v2_s "$(awk -v a="$t" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')"
 res v2_ike_version "$(sw a --list-sas 2>/dev/null | grep -o 'IKEv[12]' | head -n1)"
 res v2_states_a "$(nstates a)"
 res v2_mode_transport_a "$(ip netns exec a ip xfrm state | grep -c 'mode transport')"
@@ -284,6 +292,7 @@ res v2_xfrm_packets_b "$(( $(xfrm b) - xb ))"
 res v2_drops_out_a "$(drops a output)"
 res v2_drops_out_b "$(drops b output)"
 
+res t_v2 "$(now)"
 # --- b's charon stops cleanly: it deletes SAs and policies on both sides
 sw b --terminate --ike ${CONN.b.v2} --timeout 10 > $W/b/terminate.out 2>&1; res terminate_b "$?"
 stop_charon b
@@ -302,6 +311,7 @@ res stopped_wire_tcp_in_b "$(( $(wire b tcp) - tb ))"
 res stopped_drops_out_b "$(( $(drops b output) - db ))"
 res stopped_drops_out_a "$(( $(drops a output) - da ))"
 
+res t_stopped "$(now)"
 # --- control: without b's table the same attempt leaves b in clear (and a's input drops it)
 ip netns exec b nft delete table inet palisade
 ta=$(wire a tcp)
@@ -310,6 +320,7 @@ res unprotected_wire_tcp_in_a "$(( $(wire a tcp) - ta ))"
 res unprotected_drops_in_a "$(( $(drops a input) - dia ))"
 ip netns exec b nft -f $RUN/b-palisade.nft
 
+res t_unprotected "$(now)"
 # --- IKEv1 (Main Mode + Quick Mode), transport
 start_charon b
 load a v1
@@ -317,6 +328,7 @@ load b v1
 sw a --initiate --child ${CONN.a.v1} --timeout 30 > $W/a/initiate-v1.out 2>&1; res initiate_v1 "$?"
 res v1_ike_version "$(sw a --list-sas 2>/dev/null | grep -o 'IKEv[12]' | head -n1)"
 res v1_mode_transport_a "$(ip netns exec a ip xfrm state | grep -c 'mode transport')"
+res t_v1_up "$(now)"
 ea=$(wire a esp); eb=$(wire b esp); ta=$(wire a tcp); tb=$(wire b tcp); xa=$(xfrm a)
 res v1_a_to_b_8080 "$(probe a $B 8080)"
 res v1_b_to_a_9090 "$(probe b $A 9090)"
@@ -328,6 +340,7 @@ res v1_xfrm_packets_a "$(( $(xfrm a) - xa ))"
 
 res script_end_uptime "$(now)"
 # for debugging (PALISADE_KEEP_GUEST=1 keeps the run dir): charon logs and swanctl outputs
+lsmod > $RUN/lsmod
 for ns in a b; do for f in $W/$ns/*.log $W/$ns/*.out; do cp $f $RUN/$ns-$(basename $f); done; done
 exit 0
 `;
@@ -341,23 +354,29 @@ function parseResults(output: string): Map<string, string> {
   return out;
 }
 
-describe('SecureConnect on a real kernel (QEMU guest, Debian kernel, TCG)', { skip, timeout: 600_000 }, () => {
+describe('SecureConnect on a real kernel (QEMU guest, Debian kernel, TCG)', { skip, timeout: 900_000 }, () => {
   let result: GuestResult | undefined;
   let r = new Map<string, string>();
+  /** Every check first fails with the reason when there was no guest to run. */
+  const get = (k: string): string | undefined => {
+    assert.ok(avail.ok, avail.why);
+    assert.ok(result, 'the guest did not run');
+    return r.get(k);
+  };
   const num = (k: string): number => {
-    const v = r.get(k);
+    const v = get(k);
     assert.ok(v !== undefined && /^-?\d+$/.test(v), `RESULT ${k} missing or not a number: ${String(v)}`);
     return Number(v);
   };
   const str = (k: string): string => {
-    const v = r.get(k);
+    const v = get(k);
     assert.ok(v !== undefined, `RESULT ${k} missing`);
     return v;
   };
 
   before(async () => {
     if (!avail.ok) return;
-    result = await runInGuest(SCRIPT, { timeoutSec: 240, files });
+    result = await runInGuest(SCRIPT, { timeoutSec: 420, files });
     r = parseResults(result.output);
     process.stderr.write(`guest: ${result.ms} ms from QEMU start to exit, rc ${result.rc}\n${[...r].map(([k, v]) => `  ${k}=${v}`).join('\n')}\n`);
   });

@@ -36,7 +36,8 @@ export interface GuestResult {
 }
 
 const INSTALL_HINT = 'run scripts/install-test-deps.sh (Debian: apt-get install --no-install-recommends qemu-system-x86 linux-image-amd64 busybox-static kmod cpio)';
-const QEMU = '/usr/bin/qemu-system-x86_64';
+/** `PALISADE_GUEST_QEMU` points at another QEMU build. */
+const QEMU = process.env['PALISADE_GUEST_QEMU'] ?? '/usr/bin/qemu-system-x86_64';
 const BUSYBOX = '/bin/busybox';
 /** LAB.md's order: each module's dependencies come before it. */
 const INITRAMFS_MODULES = ['virtio_ring', 'virtio', 'virtio_pci_legacy_dev', 'virtio_pci_modern_dev', 'virtio_pci', 'netfs', 'fscache', '9pnet', '9pnet_virtio', '9p', 'overlay'] as const;
