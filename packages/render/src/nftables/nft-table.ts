@@ -19,6 +19,11 @@ export interface NftRenderContext {
   readonly pce: { readonly addresses: readonly string[]; readonly port: number };
   /** The one table Palisade owns (family `inet`); default `palisade`. */
   readonly table?: string;
+  /**
+   * `secure-connect`: a suspended VEN (DESIGN §3) keeps SecureConnect and nothing else — only
+   * the always-rules and the SecureConnect section, policy accept, no plan entries.
+   */
+  readonly only?: 'secure-connect';
 }
 
 export interface NftSet {
@@ -103,6 +108,16 @@ function entryRules(entries: readonly (AllowEntry | DenyEntry)[], direction: Log
   return out;
 }
 
+/** Suspended: loopback and ND, the SecureConnect section, established/PCE/DHCP; everything else passes. */
+function secureConnectOnlyChain(direction: LogDirection, ctx: NftRenderContext): NftChain {
+  const sections: NftRuleSection[] = [
+    { title: 'always: loopback, neighbour discovery', rules: firstRules(direction) },
+    { title: 'SecureConnect peers: MSS clamp, IKE and ESP pass, anything else only as IPsec', rules: secureConnectRules(direction) },
+    { title: 'always: established, PCE, DHCP', rules: alwaysRules(direction, 'visibility_only', ctx) },
+  ];
+  return { name: direction === 'in' ? 'input' : 'output', hook: direction === 'in' ? 'input' : 'output', policy: 'accept', sections };
+}
+
 function chain(plan: WorkloadPlan, direction: LogDirection, ctx: NftRenderContext, known: ReadonlySet<string>): NftChain {
   const mode = plan.enforcement_mode;
   const full = mode === 'full';
@@ -125,10 +140,26 @@ function chain(plan: WorkloadPlan, direction: LogDirection, ctx: NftRenderContex
   return { name: direction === 'in' ? 'input' : 'output', hook: direction === 'in' ? 'input' : 'output', policy: full ? 'drop' : 'accept', sections };
 }
 
-/** The table for a plan, or null in `idle` (the VEN installs nothing). */
+/**
+ * The table for a plan, or null in `idle` (the VEN installs nothing). With `only:
+ * 'secure-connect'` (suspended) the table holds only the SecureConnect peer sets and chains of
+ * `secureConnectOnlyChain`.
+ */
 export function buildNftTable(plan: WorkloadPlan, ctx: NftRenderContext): NftTable | null {
   const name = nftTableName(ctx.table);
   if (plan.enforcement_mode === 'idle') return null;
+  if (ctx.only !== undefined && ctx.only !== 'secure-connect') throw invalid('invalid_render_option', `only must be 'secure-connect', not ${JSON.stringify(ctx.only)}.`, 'only');
+  if (ctx.only === 'secure-connect') {
+    const scOnly = scPeerElements(plan);
+    return {
+      name,
+      sets: [
+        { name: scPeersSetName(4), family: 4, elements: scOnly[4] },
+        { name: scPeersSetName(6), family: 6, elements: scOnly[6] },
+      ],
+      chains: [secureConnectOnlyChain('in', ctx), secureConnectOnlyChain('out', ctx)],
+    };
+  }
   const sets: NftSet[] = [];
   const known = new Set<string>();
   const stems = new Map<string, string>();

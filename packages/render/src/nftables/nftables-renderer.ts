@@ -60,7 +60,7 @@ function header(plan: WorkloadPlan, what: string): string {
 export function renderNftables(plan: WorkloadPlan, ctx: NftRenderContext): string {
   const table = buildNftTable(plan, ctx);
   const name = nftTableName(ctx.table);
-  const lines = [header(plan, table ? `replaces table inet ${name}` : `removes table inet ${name}, installs nothing`), `table inet ${name}`, `delete table inet ${name}`];
+  const lines = [header(plan, table ? `replaces table inet ${name}${ctx.only === 'secure-connect' ? ' with SecureConnect only (suspended)' : ''}` : `removes table inet ${name}, installs nothing`), `table inet ${name}`, `delete table inet ${name}`];
   if (table) writeTable(lines, table, true);
   return `${lines.join('\n')}\n`;
 }

@@ -199,10 +199,8 @@ export class NftablesApplier {
    */
   private async swap(load: string, plan: WorkloadPlan, ctx: NftRenderContext): Promise<{ result: CommandResult; expected: NftTable | null; counts: Map<string, number> }> {
     const swapping = this.nft.start(load);
-    await swapping.written;
-    const expected = buildNftTable(plan, ctx);
-    const counts = countScriptElements(load);
-    return { result: await swapping.done, expected, counts };
+    const [result, built] = await Promise.all([swapping.done, swapping.written.then(() => ({ expected: buildNftTable(plan, ctx), counts: countScriptElements(load) }))]);
+    return { result, ...built };
   }
 
   /** The error for a refused swap; with `check`, `nft -c` says whether the script or the kernel refused it. */

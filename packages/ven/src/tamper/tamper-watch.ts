@@ -51,7 +51,7 @@ export class TamperWatch {
       (line) => {
         if (line.trim() === '') return;
         // `# ERROR: We lost some` when the netlink buffer overflowed (a 50k-element load does that).
-        if (!this.eventDeep && (line.startsWith('#') || this.memberEvent.test(line))) this.eventDeep = true;
+        if (!this.eventDeep && (line.startsWith('# ERROR') || this.memberEvent.test(line))) this.eventDeep = true;
         if (this.debounce) clearTimeout(this.debounce);
         this.debounce = setTimeout(() => {
           const deep = this.eventDeep;
