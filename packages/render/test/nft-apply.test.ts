@@ -58,7 +58,7 @@ function tables(): string[] {
 
 /** Rule lines of a rendered table: indented twice, not a comment, not the chain header. */
 function renderedRuleCount(script: string): number {
-  return script.split('\n').filter((l) => l.startsWith('\t\t') && !l.startsWith('\t\t\t') && !l.startsWith('\t\t#') && !l.startsWith('\t\ttype ') && !l.startsWith('\t\tflags ') && !l.startsWith('\t\telements ') && l !== '\t\t}').length;
+  return script.split('\n').filter((l) => l.startsWith('\t\t') && !l.startsWith('\t\t\t') && !l.startsWith('\t\t#') && !l.startsWith('\t\ttype ') && !l.startsWith('\t\tflags ') && !l.startsWith('\t\telements ') && !/^\t\t(timeout \S+|size \d+|counter)$/.test(l) && l !== '\t\t}').length;
 }
 
 function tableName(ctx: NftRenderContext): string {
@@ -92,8 +92,10 @@ describe('rendered scripts in a real nft (network namespace)', { skip }, () => {
       const json = listTable(table);
       // Suspended (`only: 'secure-connect'`): the SecureConnect peer sets alone.
       const planSets = s.context.only === 'secure-connect' ? 0 : 2 * s.plan.address_sets.length;
-      assert.equal(objects(json, 'set').length, planSets + 2, 'one set per plan set and family, and the two SecureConnect peer sets');
-      assert.equal(objects(json, 'chain').length, 2);
+      // Flow accounting (unless flow_off): four dynamic sets and two chains at priority filter + 10.
+      const flows = s.context.only !== 'secure-connect' && s.plan.visibility_level !== 'flow_off';
+      assert.equal(objects(json, 'set').length, planSets + 2 + (flows ? 4 : 0), 'one set per plan set and family, the two SecureConnect peer sets, the flow sets');
+      assert.equal(objects(json, 'chain').length, flows ? 4 : 2);
       assert.equal(objects(json, 'rule').length, renderedRuleCount(script), 'every rendered rule is loaded');
       // Loading the same script again is a clean replace, not an error or a duplicate.
       apply(script);

@@ -91,9 +91,10 @@ describe('renderNftables', () => {
 
   it('policy per mode, and idle installs nothing', () => {
     const policies = (mode: WorkloadPlan['enforcement_mode']): string[] => [...renderNftables(plan({ enforcement_mode: mode }), ctx).matchAll(/policy (\w+);/g)].map((m) => m[1] ?? '');
-    assert.deepEqual(policies('full'), ['drop', 'drop']);
-    assert.deepEqual(policies('selective'), ['accept', 'accept']);
-    assert.deepEqual(policies('visibility_only'), ['accept', 'accept']);
+    // input, output, then the flow-accounting chains (always accept: they only count).
+    assert.deepEqual(policies('full'), ['drop', 'drop', 'accept', 'accept']);
+    assert.deepEqual(policies('selective'), ['accept', 'accept', 'accept', 'accept']);
+    assert.deepEqual(policies('visibility_only'), ['accept', 'accept', 'accept', 'accept']);
     const idle = renderNftables(plan({ enforcement_mode: 'idle' }), ctx);
     assert.deepEqual(idle.split('\n').filter((l) => !l.startsWith('#') && l !== ''), ['table inet palisade', 'delete table inet palisade']);
   });

@@ -13,6 +13,7 @@ import { setElements } from './nft-elements.ts';
 import { nftComment, nftSetName, nftSetStem, nftTableName } from './nft-names.ts';
 import { SC_PEERS_STEM, scPeerElements, scPeersSetName, secureConnectRules } from './nft-secure-connect.ts';
 import { serviceMatches } from './nft-services.ts';
+import { withFlowAccounting, type FlowSet } from './nft-flow-accounting.ts';
 
 export interface NftRenderContext {
   /** Where the VEN reaches its PCE: always allowed out, whatever the plan says. */
@@ -39,8 +40,11 @@ export interface NftRuleSection {
 }
 
 export interface NftChain {
-  readonly name: 'input' | 'output';
+  /** `flows_in`/`flows_out`: flow accounting (`nft-flow-accounting.ts`). */
+  readonly name: 'input' | 'output' | 'flows_in' | 'flows_out';
   readonly hook: 'input' | 'output';
+  /** Default `filter`. */
+  readonly priority?: string;
   readonly policy: 'accept' | 'drop';
   readonly sections: readonly NftRuleSection[];
 }
@@ -49,6 +53,8 @@ export interface NftTable {
   readonly name: string;
   readonly sets: readonly NftSet[];
   readonly chains: readonly NftChain[];
+  /** Dynamic flow-accounting sets (no elements in the script); absent at `flow_off`. */
+  readonly flowSets?: readonly FlowSet[];
 }
 
 const DHCP = ['meta nfproto ipv4 udp sport { 67, 68 } udp dport { 67, 68 } accept', 'meta nfproto ipv6 udp sport { 546, 547 } udp dport { 546, 547 } accept'];
@@ -179,5 +185,5 @@ export function buildNftTable(plan: WorkloadPlan, ctx: NftRenderContext): NftTab
   const scPeers = scPeerElements(plan);
   sets.push({ name: scPeersSetName(4), family: 4, elements: scPeers[4] }, { name: scPeersSetName(6), family: 6, elements: scPeers[6] });
   sets.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { name, sets, chains: [chain(plan, 'in', ctx, known), chain(plan, 'out', ctx, known)] };
+  return withFlowAccounting(plan, { name, sets, chains: [chain(plan, 'in', ctx, known), chain(plan, 'out', ctx, known)] });
 }

@@ -5,6 +5,7 @@
  */
 import type { WorkloadPlan } from '@palisade/core/compute/index.ts';
 import { nftTableName } from './nft-names.ts';
+import { writeFlowSets } from './nft-flow-accounting.ts';
 import { buildNftTable } from './nft-table.ts';
 import type { NftRenderContext, NftSet, NftTable } from './nft-table.ts';
 
@@ -36,8 +37,9 @@ function writeSet(out: string[], set: NftSet, withElements: boolean): void {
 export function writeTable(out: string[], table: NftTable, withElements: boolean): void {
   out.push(`table inet ${table.name} {`);
   for (const set of table.sets) writeSet(out, set, withElements);
+  writeFlowSets(out, table);
   for (const chain of table.chains) {
-    out.push(`\tchain ${chain.name} {`, `\t\ttype filter hook ${chain.hook} priority filter; policy ${chain.policy};`);
+    out.push(`\tchain ${chain.name} {`, `\t\ttype filter hook ${chain.hook} priority ${chain.priority ?? 'filter'}; policy ${chain.policy};`);
     for (const section of chain.sections) {
       if (section.rules.length === 0) continue;
       out.push(`\t\t# ${section.title}`);
