@@ -132,7 +132,7 @@ describe('nftables applier (real nft in a netns)', { skip }, () => {
     assert.equal(counts.get('ps_0000000000000002_v4'), 0);
     const table = buildNftTable(plan, ctx);
     assert.ok(table);
-    assert.deepEqual(counts, new Map(table.sets.map((set) => [set.name, set.elements.length])));
+    for (const set of table.sets) assert.equal(counts.get(set.name), set.elements.length, set.name);
     const delta = 'flush set inet palisade a_v4\nadd element inet palisade a_v4 {\n\t10.0.0.1,\n\t10.0.0.2\n}\nflush set inet palisade b_v4\nadd element inet palisade c_v4 { 10.0.0.3, 10.0.0.4 }\n';
     assert.deepEqual(Object.fromEntries(countScriptElements(delta)), { a_v4: 2, b_v4: 0, c_v4: 2 });
   });

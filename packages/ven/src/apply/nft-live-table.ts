@@ -139,11 +139,13 @@ function unwrap(item: Json): [string, { [k: string]: Json }] | undefined {
  * Parses a JSON listing, keeping only the items of table `inet NAME` (a ruleset listing holds
  * every table of the host); null when that table is not in it. `members`: whether the listing
  * includes set elements (a set without members has no `elem` in either listing, so the
- * caller, who chose the listing, says). Unknown shapes become a mismatch later, never an
- * exception. Set elements (the bulk: 50k of them for a big plan) are turned into text once
+ * caller, who chose the listing, says), and whose to read: `true` every set's, a name set only
+ * those sets' (the plan's: sets the kernel fills from the packet path, like flow accounting's,
+ * change all the time and are nobody's policy). Unknown shapes become a mismatch later, never
+ * an exception. Set elements (the bulk: 50k of them for a big plan) are turned into text once
  * and hashed as text; only the small rest of the table goes through the generic normalization.
  */
-export function parseLiveTable(jsonText: string, table: string, members: boolean): LiveTable | null {
+export function parseLiveTable(jsonText: string, table: string, members: boolean | ReadonlySet<string>): LiveTable | null {
   const doc = JSON.parse(jsonText) as Json;
   const items = isObject(doc) && Array.isArray(doc['nftables']) ? doc['nftables'] : [];
   const hash = createHash('sha256');
@@ -160,7 +162,7 @@ export function parseLiveTable(jsonText: string, table: string, members: boolean
     if (kind === 'set' && typeof body['name'] === 'string') {
       const { elem, ...declaration } = body;
       hash.update(JSON.stringify(stripVolatile({ set: declaration })));
-      if (members) {
+      if (members === true || (members !== false && members.has(body['name']))) {
         const elements = (Array.isArray(elem) ? elem : []).map(elementText);
         sets.set(body['name'], { type: String(body['type']), elements });
         memberHash.update(`${body['name']}:${elements.join(',')};`);
@@ -177,7 +179,7 @@ export function parseLiveTable(jsonText: string, table: string, members: boolean
     }
   }
   if (!found) return null;
-  return { digest: hash.digest('hex'), membersDigest: members ? memberHash.digest('hex') : null, summary: { sets, chains } };
+  return { digest: hash.digest('hex'), membersDigest: members === false ? null : memberHash.digest('hex'), summary: { sets, chains } };
 }
 
 /** Same members? Text first (the common case, cheap); by address intervals when the text differs. */
@@ -190,10 +192,25 @@ function sameMembers(want: readonly string[], got: readonly string[], family: Fa
   return canonicalElements(want, family) === canonicalElements(got, family);
 }
 
+/**
+ * Sets the table declares besides the plan's address sets, filled by the kernel (flow
+ * accounting's, when the renderer adds them as `flowSets`): they must be there; what they hold
+ * is not compared.
+ */
+function kernelFilledSets(expected: NftTable): string[] {
+  const extra = 'flowSets' in expected ? expected.flowSets : undefined;
+  if (!Array.isArray(extra)) return [];
+  return extra.flatMap((s: unknown) => (typeof s === 'object' && s !== null && 'name' in s && typeof s.name === 'string' ? [s.name] : []));
+}
+
 /** Differences between what the plan's table should be and what is loaded (members only when listed); empty when equal. */
 export function compareWithPlan(expected: NftTable, live: TableSummary): string[] {
   const problems: string[] = [];
   const names = new Set<string>();
+  for (const name of kernelFilledSets(expected)) {
+    names.add(name);
+    if (!live.sets.has(name)) problems.push(`set ${name} is missing`);
+  }
   for (const set of expected.sets) {
     names.add(set.name);
     const got = live.sets.get(set.name);

@@ -112,14 +112,17 @@ export class NftablesApplier {
     return this.state;
   }
 
-  /** The live table with its set members (`nft -j list table`), or null when it does not exist. */
-  async readLive(table = 'palisade'): Promise<LiveTable | null> {
+  /**
+   * The live table with set members (`nft -j list table`), or null when it does not exist.
+   * `sets`: whose members to read (default every set's).
+   */
+  async readLive(table = 'palisade', sets: ReadonlySet<string> | true = true): Promise<LiveTable | null> {
     const r = await this.nft.listTableJson(FAMILY, table);
     if (r.code !== 0) {
       if (/No such file or directory/i.test(r.stderr)) return null;
       throw applyError('nft_list_failed', `nft -j list table ${FAMILY} ${table} failed: ${r.stderr.trim()}`);
     }
-    return parseLiveTable(r.stdout, table, true);
+    return parseLiveTable(r.stdout, table, sets);
   }
 
   /** The live table without set members (`nft -j -t list ruleset`: cost independent of the sets), or null. */
@@ -271,7 +274,7 @@ export class NftablesApplier {
     const s = this.state;
     if (!s || s.digest === null || s.expected === null) return { ok: true };
     const table = tableName(s.ctx);
-    const live = opts.deep ? await this.readLive(table) : await this.readShape(table);
+    const live = opts.deep ? await this.readLive(table, new Set(s.expected.sets.map((set) => set.name))) : await this.readShape(table);
     if (live === null) return { ok: false, reason: `table ${FAMILY} ${table} was removed` };
     if (live.digest !== s.digest) {
       const problems = compareWithPlan(s.expected, live.summary);
