@@ -4,16 +4,18 @@
  * charon per namespace. The configs are the product's own: plans computed by the policy engine
  * (`computePlans`: two hosts, one SecureConnect rule, tcp 8080 and 9090, full enforcement),
  * rendered by `renderSwanctl` (transport mode, `start_action = trap`, PSK) and `renderNftables`
- * (SecureConnect peer section: IKE and ESP pass, anything else with the peer only as IPsec). One boot runs every scenario (boots are slow); the guest script prints
- * `RESULT name=value` lines that the assertions read.
+ * (SecureConnect peer section: IKE and ESP pass, anything else with the peer only as IPsec).
+ * One boot runs every scenario (boots are slow); the guest script prints `RESULT name=value`
+ * lines that the assertions read.
  *
  * What is proved:
  * - TCP on two ports, both directions, works and is ESP on the wire: ingress counters on each
  *   veth (a netdev hook, before XFRM decapsulation: what a capture on the wire would see)
- *   count ESP and no plaintext TCP, and the XFRM states' packet counters grow;
+ *   count ESP and not one IPv4 packet that is neither ESP nor IKE, and the XFRM states' packet
+ *   counters grow;
  * - with one side's charon stopped (SAs and policies gone on both sides), new connections fail
- *   and not one plaintext TCP packet reaches the wire; the drop rule's counter grows. Control:
- *   with that side's table removed too, the same attempt does put plaintext TCP on the wire;
+ *   and not one clear packet (TCP, ICMP, …) reaches the wire; the drop rule's counter grows.
+ *   Control: with that side's table removed too, the same attempt puts plaintext TCP on the wire;
  * - IKEv1 (Main + Quick Mode, transport) between the two works too.
  *
  * Without a guest (QEMU or the kernel missing) this FAILS with the reason; set
@@ -131,7 +133,10 @@ function connectionName(conf: string): string {
   return m[1];
 }
 
-/** Counters on the veth's ingress (netdev family: the packet as it came off the wire). */
+/**
+ * Counters on the veth's ingress (netdev family: the packet as it came off the wire, before XFRM):
+ * ESP, IKE, plaintext TCP, and every IPv4 packet that is neither ESP nor IKE (`clear`).
+ */
 function wireNft(dev: string): string {
   return `table netdev wire
 delete table netdev wire
@@ -142,11 +147,14 @@ table netdev wire {
 \t}
 \tcounter ike_pkts {
 \t}
+\tcounter clear_pkts {
+\t}
 \tchain ingress {
 \t\ttype filter hook ingress device "${dev}" priority -500; policy accept;
-\t\tip protocol esp counter name "esp_pkts"
+\t\tip protocol esp counter name "esp_pkts" accept
+\t\tudp dport { 500, 4500 } counter name "ike_pkts" accept
 \t\tip protocol tcp counter name "tcp_pkts"
-\t\tudp dport { 500, 4500 } counter name "ike_pkts"
+\t\tmeta protocol ip counter name "clear_pkts"
 \t}
 }
 `;
@@ -278,7 +286,7 @@ res v2_states_a "$(nstates a)"
 res v2_mode_transport_a "$(ip netns exec a ip xfrm state | grep -c 'mode transport')"
 res v2_policies_a "$(npolicies a)"
 
-ea=$(wire a esp); eb=$(wire b esp); ta=$(wire a tcp); tb=$(wire b tcp); xa=$(xfrm a); xb=$(xfrm b)
+ea=$(wire a esp); eb=$(wire b esp); ta=$(wire a tcp); tb=$(wire b tcp); ca=$(wire a clear); cb=$(wire b clear); xa=$(xfrm a); xb=$(xfrm b)
 res v2_a_to_b_8080 "$(probe a $B 8080)"
 res v2_a_to_b_9090 "$(probe a $B 9090)"
 res v2_b_to_a_8080 "$(probe b $A 8080)"
@@ -287,6 +295,8 @@ res v2_wire_esp_in_a "$(( $(wire a esp) - ea ))"
 res v2_wire_esp_in_b "$(( $(wire b esp) - eb ))"
 res v2_wire_tcp_in_a "$(( $(wire a tcp) - ta ))"
 res v2_wire_tcp_in_b "$(( $(wire b tcp) - tb ))"
+res v2_wire_clear_in_a "$(( $(wire a clear) - ca ))"
+res v2_wire_clear_in_b "$(( $(wire b clear) - cb ))"
 res v2_xfrm_packets_a "$(( $(xfrm a) - xa ))"
 res v2_xfrm_packets_b "$(( $(xfrm b) - xb ))"
 res v2_drops_out_a "$(drops a output)"
@@ -300,7 +310,7 @@ sleep 1
 res stopped_states_a "$(nstates a)"
 res stopped_states_b "$(nstates b)"
 res stopped_policies_b "$(npolicies b)"
-ta=$(wire a tcp); tb=$(wire b tcp); da=$(drops a output); db=$(drops b output); dia=$(drops a input)
+ta=$(wire a tcp); tb=$(wire b tcp); ca=$(wire a clear); cb=$(wire b clear); da=$(drops a output); db=$(drops b output); dia=$(drops a input)
 # b has no IPsec policy at all now: only its table stands between it and plaintext
 res stopped_b_to_a_8080 "$(probe b $A 8080 3)"
 res stopped_b_to_a_9090 "$(probe b $A 9090 3)"
@@ -308,6 +318,8 @@ res stopped_b_to_a_9090 "$(probe b $A 9090 3)"
 res stopped_a_to_b_8080 "$(probe a $B 8080 3)"
 res stopped_wire_tcp_in_a "$(( $(wire a tcp) - ta ))"
 res stopped_wire_tcp_in_b "$(( $(wire b tcp) - tb ))"
+res stopped_wire_clear_in_a "$(( $(wire a clear) - ca ))"
+res stopped_wire_clear_in_b "$(( $(wire b clear) - cb ))"
 res stopped_drops_out_b "$(( $(drops b output) - db ))"
 res stopped_drops_out_a "$(( $(drops a output) - da ))"
 
@@ -329,13 +341,15 @@ sw a --initiate --child ${CONN.a.v1} --timeout 30 > $W/a/initiate-v1.out 2>&1; r
 res v1_ike_version "$(sw a --list-sas 2>/dev/null | grep -o 'IKEv[12]' | head -n1)"
 res v1_mode_transport_a "$(ip netns exec a ip xfrm state | grep -c 'mode transport')"
 res t_v1_up "$(now)"
-ea=$(wire a esp); eb=$(wire b esp); ta=$(wire a tcp); tb=$(wire b tcp); xa=$(xfrm a)
+ea=$(wire a esp); eb=$(wire b esp); ta=$(wire a tcp); tb=$(wire b tcp); ca=$(wire a clear); cb=$(wire b clear); xa=$(xfrm a)
 res v1_a_to_b_8080 "$(probe a $B 8080)"
 res v1_b_to_a_9090 "$(probe b $A 9090)"
 res v1_wire_esp_in_a "$(( $(wire a esp) - ea ))"
 res v1_wire_esp_in_b "$(( $(wire b esp) - eb ))"
 res v1_wire_tcp_in_a "$(( $(wire a tcp) - ta ))"
 res v1_wire_tcp_in_b "$(( $(wire b tcp) - tb ))"
+res v1_wire_clear_in_a "$(( $(wire a clear) - ca ))"
+res v1_wire_clear_in_b "$(( $(wire b clear) - cb ))"
 res v1_xfrm_packets_a "$(( $(xfrm a) - xa ))"
 
 res script_end_uptime "$(now)"
@@ -406,6 +420,8 @@ describe('SecureConnect on a real kernel (QEMU guest, Debian kernel, TCG)', { sk
     assert.ok(num('v2_wire_esp_in_b') >= 8, 'ESP arriving at b');
     assert.equal(num('v2_wire_tcp_in_a'), 0, 'no plaintext TCP arriving at a');
     assert.equal(num('v2_wire_tcp_in_b'), 0, 'no plaintext TCP arriving at b');
+    assert.equal(num('v2_wire_clear_in_a'), 0, 'no IPv4 packet but ESP and IKE arriving at a');
+    assert.equal(num('v2_wire_clear_in_b'), 0, 'no IPv4 packet but ESP and IKE arriving at b');
     assert.ok(num('v2_xfrm_packets_a') >= 16, 'XFRM state counters of a grew');
     assert.ok(num('v2_xfrm_packets_b') >= 16, 'XFRM state counters of b grew');
     assert.equal(num('v2_drops_out_a'), 0);
@@ -421,6 +437,8 @@ describe('SecureConnect on a real kernel (QEMU guest, Debian kernel, TCG)', { sk
     assert.equal(str('stopped_a_to_b_8080'), '');
     assert.equal(num('stopped_wire_tcp_in_a'), 0, 'no plaintext TCP from b on the wire');
     assert.equal(num('stopped_wire_tcp_in_b'), 0, 'no plaintext TCP from a on the wire');
+    assert.equal(num('stopped_wire_clear_in_a'), 0, 'nothing but IKE from b on the wire (not even ICMP)');
+    assert.equal(num('stopped_wire_clear_in_b'), 0, 'nothing but IKE from a on the wire');
     assert.ok(num('stopped_drops_out_b') > 0, 'b dropped its plaintext SYNs');
   });
 
@@ -440,6 +458,8 @@ describe('SecureConnect on a real kernel (QEMU guest, Debian kernel, TCG)', { sk
     assert.ok(num('v1_wire_esp_in_b') > 0);
     assert.equal(num('v1_wire_tcp_in_a'), 0);
     assert.equal(num('v1_wire_tcp_in_b'), 0);
+    assert.equal(num('v1_wire_clear_in_a'), 0);
+    assert.equal(num('v1_wire_clear_in_b'), 0);
     assert.ok(num('v1_xfrm_packets_a') > 0);
   });
 });
