@@ -17,6 +17,7 @@ import type { SseEvent } from './channel/sse-parser.ts';
 import { listenControl, type ControlCommand } from './control/control-socket.ts';
 import { hostInterfaces } from './host/host-facts.ts';
 import { VenStateStore, type PceEndpoint, type StoredPlan, type VenIdentity } from './state/ven-state-store.ts';
+import { SecureConnect } from './secure-connect/secure-connect.ts';
 import { removeFile } from './sys/files.ts';
 import { Nft } from './sys/nft.ts';
 import { TamperWatch } from './tamper/tamper-watch.ts';
@@ -36,6 +37,9 @@ export interface VenDaemonOptions {
   /** Periodic tamper check (structure; every 10th also reads set members); default 30 s. nft events trigger one at once anyway. */
   readonly tamperIntervalMs?: number;
   readonly backoff?: BackoffOptions;
+  /** SecureConnect SA state: read every `secureConnectCheckMs` (default 5 s), sent to the PCE when it changed, after every apply, and at least every `secureConnectReportMs` (default 30 s). */
+  readonly secureConnectCheckMs?: number;
+  readonly secureConnectReportMs?: number;
 }
 
 export interface VenStatus {
@@ -69,13 +73,15 @@ export function pceEndpoint(identity: VenIdentity, fromPce: PceEndpoint): PceEnd
   return { addresses: [...addresses].sort(), port };
 }
 
-export function renderContext(endpoint: PceEndpoint): NftRenderContext {
-  return { pce: { addresses: endpoint.addresses, port: endpoint.port } };
+export function renderContext(endpoint: PceEndpoint, suspended = false): NftRenderContext {
+  // Suspended (DESIGN §3): the firewall rules go, SecureConnect stays in force.
+  return { pce: { addresses: endpoint.addresses, port: endpoint.port }, ...(suspended ? { only: 'secure-connect' as const } : {}) };
 }
 
 export class VenDaemon {
   readonly store: VenStateStore;
   readonly applier: NftablesApplier;
+  readonly secureConnect: SecureConnect;
   private readonly nft: Nft;
   private readonly log: VenLogger;
   private identity: VenIdentity | undefined;
@@ -84,6 +90,13 @@ export class VenDaemon {
   private tamper: TamperWatch | undefined;
   private control: Server | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private scReportTimer: NodeJS.Timeout | undefined;
+  /** The PSK generation the loaded SecureConnect configuration uses (reported in ack and heartbeat). */
+  private pskGeneration: number | undefined;
+  /** Whether a SecureConnect report was sent with peers (so that losing them all is reported too). */
+  private scReported = false;
+  private scLastReport = '';
+  private scLastSent = 0;
   private applied: StoredPlan | undefined;
   private latest: PolicyDelivery | undefined;
   private suspended = false;
@@ -100,6 +113,7 @@ export class VenDaemon {
     this.store = new VenStateStore(opts.dataDir);
     this.nft = opts.nft ?? new Nft();
     this.applier = new NftablesApplier({ nft: this.nft });
+    this.secureConnect = new SecureConnect({ dataDir: opts.dataDir, log: opts.log });
     this.log = opts.log;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
@@ -119,18 +133,23 @@ export class VenDaemon {
     this.identity = identity;
     this.suspended = (await this.store.readLocal()).suspended;
     this.applied = await this.store.readPlan();
-    if (this.suspended) {
+    if (this.suspended && !this.applied) {
       await this.applier.removeTable();
     } else if (this.applied) {
       // Fail-static: enforce what was enforced before, whether or not the PCE answers.
       try {
-        const out = await this.applier.apply(this.applied.plan, renderContext(this.applied.pce));
+        const out = await this.applier.apply(this.applied.plan, renderContext(this.applied.pce, this.suspended));
         this.log.info({ delivery: this.applied.delivery, kind: out.kind, mode: this.applied.plan.enforcement_mode }, 'last plan re-applied at start');
       } catch (err) {
         this.syncState = 'error';
         this.lastMessage = message(err);
         this.log.error({ err: message(err) }, 'the last plan could not be re-applied at start');
       }
+    }
+    try {
+      await this.secureConnect.resume(this.applied?.plan);
+    } catch (err) {
+      this.log.error({ err: message(err) }, 'SecureConnect could not be resumed at start');
     }
     this.control = await listenControl(this.store.socketPath, (cmd) => this.onControl(cmd));
     this.client = new AgentClient(identity);
@@ -147,6 +166,7 @@ export class VenDaemon {
     );
     this.stream.start();
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? 30_000);
+    this.scReportTimer = setInterval(() => void this.reportSecureConnect(false), this.opts.secureConnectCheckMs ?? 5_000);
     this.log.info({ pce: identity.pce_url, agent: identity.agent_id, suspended: this.suspended }, 'VEN running');
   }
 
@@ -179,23 +199,18 @@ export class VenDaemon {
     if (!d || !identity) return;
     const endpoint = pceEndpoint(identity, d.pce);
     const record: StoredPlan = { delivery: d.delivery, policy_version: d.policy_version, plan: d.plan, pce: endpoint, applied_at: new Date().toISOString() };
-    if (this.suspended) {
-      await this.store.writePlan(record);
-      this.applied = record;
-      await this.ack(d, 'applied', 'suspended: stored, enforced on unsuspend');
-      return;
-    }
     this.syncState = 'applying';
     try {
       const hadTable = this.applier.current()?.digest != null;
-      const out = await this.applier.apply(d.plan, renderContext(endpoint));
+      const out = await this.applier.apply(d.plan, renderContext(endpoint, this.suspended));
       if (out.kind === 'full' && !hadTable) this.stream?.reconnect();
       await this.store.writePlan(record);
       this.applied = record;
+      await this.applySecureConnect(d);
       this.syncState = 'synced';
       this.lastMessage = undefined;
       this.log.info({ delivery: d.delivery, version: d.policy_version, kind: out.kind, mode: d.plan.enforcement_mode, ms: Math.round(Object.values(out.timings).reduce((a, b) => a + b, 0)) }, 'policy applied');
-      await this.ack(d, 'applied');
+      await this.ack(d, 'applied', this.suspended ? 'suspended: SecureConnect enforced, firewall rules on unsuspend' : undefined);
     } catch (err) {
       this.syncState = 'error';
       this.lastMessage = message(err);
@@ -204,11 +219,40 @@ export class VenDaemon {
       await this.ack(d, 'error', message(err));
     }
     void this.heartbeat();
+    void this.reportSecureConnect(true);
+  }
+
+  /** The delivery's SecureConnect configuration into the VEN's charon (after nftables: plaintext is already dropped). */
+  private async applySecureConnect(d: PolicyDelivery): Promise<void> {
+    const r = await this.secureConnect.apply(d.plan, d.psk);
+    if (d.psk && r.connections > 0) this.pskGeneration = d.psk.generation;
+    if (r.certificateError) {
+      this.log.error({ delivery: d.delivery, err: r.certificateError }, 'SecureConnect certificate problem');
+      this.pushEvent({ type: 'secure_connect_certificate', severity: 'error', message: `SecureConnect certificate: ${r.certificateError}`, details: { delivery: d.delivery, peers: [...r.errors.keys()].slice(0, 50) } });
+    }
+    this.log.info({ delivery: d.delivery, connections: r.connections, ...(d.psk ? { psk_generation: d.psk.generation } : {}) }, 'SecureConnect configuration loaded');
+  }
+
+  /** `POST /agent/secure_connect`: SA state per peer and MTU warnings. */
+  private async reportSecureConnect(force: boolean): Promise<void> {
+    try {
+      const report = await this.secureConnect.report();
+      if (!report && !this.scReported) return;
+      const body = report ?? { peers: [] };
+      const text = JSON.stringify(body);
+      if (!force && text === this.scLastReport && Date.now() - this.scLastSent < (this.opts.secureConnectReportMs ?? 30_000)) return;
+      await this.client?.secureConnect(body);
+      this.scLastReport = text;
+      this.scLastSent = Date.now();
+      this.scReported = report !== null;
+    } catch (err) {
+      this.log.warn({ err: message(err) }, 'SecureConnect state not reported');
+    }
   }
 
   private async ack(d: PolicyDelivery, status: 'applied' | 'error', msg?: string): Promise<void> {
     try {
-      await this.client?.ack(d.delivery, d.plan.hash, status, msg);
+      await this.client?.ack(d.delivery, d.plan.hash, status, msg, this.pskGeneration);
     } catch (err) {
       // The PCE sends the current state again on reconnect; that delivery gets its own ack.
       this.log.warn({ delivery: d.delivery, err: message(err) }, 'ack not delivered');
@@ -223,6 +267,7 @@ export class VenDaemon {
         ...(this.lastMessage ? { message: this.lastMessage } : {}),
         interfaces: hostInterfaces(),
         suspended: this.suspended,
+        ...(this.pskGeneration === undefined ? {} : { psk_generation: this.pskGeneration }),
       });
     } catch {
       // an outage changes nothing on the host; the stream loop reports it
@@ -292,8 +337,11 @@ export class VenDaemon {
         return this.enqueue('suspend', async () => {
           this.suspended = true;
           await this.store.writeLocal({ suspended: true });
-          await this.applier.removeTable();
-          this.log.info({}, 'suspended: firewall rules removed');
+          // A full replace (never a set delta across the two kinds of table).
+          this.applier.forget();
+          if (this.applied) await this.applier.apply(this.applied.plan, renderContext(this.applied.pce, true));
+          else await this.applier.removeTable();
+          this.log.info({}, 'suspended: firewall rules removed, SecureConnect kept');
           void this.heartbeat();
           return this.status();
         });
@@ -301,6 +349,7 @@ export class VenDaemon {
         return this.enqueue('unsuspend', async () => {
           this.suspended = false;
           await this.store.writeLocal({ suspended: false });
+          this.applier.forget();
           if (this.applied) await this.applier.apply(this.applied.plan, renderContext(this.applied.pce));
           this.stream?.reconnect();
           this.log.info({}, 'unsuspended: last plan re-applied');
@@ -327,6 +376,7 @@ export class VenDaemon {
     this.tamper?.stop();
     await this.applier.removeTable();
     this.applier.forget();
+    await this.secureConnect.remove();
     await this.store.removeAll();
   }
 
@@ -340,9 +390,11 @@ export class VenDaemon {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+      if (this.scReportTimer) clearInterval(this.scReportTimer);
       this.tamper?.stop();
       await this.stream?.stop();
       await this.queue;
+      await this.secureConnect.stop();
       await new Promise<void>((resolve) => (this.control ? this.control.close(() => resolve()) : resolve()));
       await removeFile(this.store.socketPath);
       this.client?.close();

@@ -58,8 +58,15 @@ export class Fleet {
   private port = 0;
   private key = '';
   private readonly children = new Set<ChildProcess>();
+  /** The first three octets of the fleet's /24 (hosts .1…, the PCE .254). */
+  subnet = '192.0.2';
 
-  async setUp(count: number): Promise<void> {
+  get pceAddress(): string {
+    return this.subnet === '192.0.2' ? PCE_ADDRESS : `${this.subnet}.254`;
+  }
+
+  async setUp(count: number, subnet = '192.0.2'): Promise<void> {
+    this.subnet = subnet;
     this.workDir = await mkdtemp(join(tmpdir(), 'palisade-netns-'));
     this.pceDir = join(this.workDir, 'pce');
     ip('netns', 'add', this.sw);
@@ -71,18 +78,18 @@ export class Fleet {
       ip('-n', ns, 'link', 'set', 'lo', 'up');
       ip('link', 'add', `palt${this.id}${i}`, 'netns', ns, 'type', 'veth', 'peer', 'name', `p${i}`, 'netns', this.sw);
       ip('-n', ns, 'link', 'set', `palt${this.id}${i}`, 'name', 'eth0');
-      ip('-n', ns, 'addr', 'add', `192.0.2.${i}/24`, 'dev', 'eth0');
+      ip('-n', ns, 'addr', 'add', `${subnet}.${i}/24`, 'dev', 'eth0');
       ip('-n', ns, 'link', 'set', 'eth0', 'up');
       ip('-n', this.sw, 'link', 'set', `p${i}`, 'master', 'br0');
       ip('-n', this.sw, 'link', 'set', `p${i}`, 'up');
-      this.hosts.push({ ns, address: `192.0.2.${i}`, dataDir: join(this.workDir, `ven${i}`) });
+      this.hosts.push({ ns, address: `${subnet}.${i}`, dataDir: join(this.workDir, `ven${i}`) });
     }
     // The PCE's own namespace on the bridge (never the root namespace: it may be on 192.0.2.0/24 itself).
     ip('netns', 'add', this.pceNs);
     ip('-n', this.pceNs, 'link', 'set', 'lo', 'up');
     ip('link', 'add', `palp${this.id}`, 'netns', this.pceNs, 'type', 'veth', 'peer', 'name', 'pce', 'netns', this.sw);
     ip('-n', this.pceNs, 'link', 'set', `palp${this.id}`, 'name', 'eth0');
-    ip('-n', this.pceNs, 'addr', 'add', `${PCE_ADDRESS}/24`, 'dev', 'eth0');
+    ip('-n', this.pceNs, 'addr', 'add', `${this.pceAddress}/24`, 'dev', 'eth0');
     ip('-n', this.pceNs, 'link', 'set', 'eth0', 'up');
     ip('-n', this.sw, 'link', 'set', 'pce', 'master', 'br0');
     ip('-n', this.sw, 'link', 'set', 'pce', 'up');
@@ -92,7 +99,7 @@ export class Fleet {
 
   /** Starts (or restarts, same data dir and port) the PCE process in its namespace. */
   async startPce(): Promise<void> {
-    const child = spawn('ip', ['netns', 'exec', this.pceNs, process.execPath, '--import', 'tsx', join(import.meta.dirname, 'pce-process.ts'), this.pceDir, `${PCE_ADDRESS}:${this.port}`, this.apiSocket], {
+    const child = spawn('ip', ['netns', 'exec', this.pceNs, process.execPath, '--import', 'tsx', join(import.meta.dirname, 'pce-process.ts'), this.pceDir, `${this.pceAddress}:${this.port}`, this.apiSocket], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -126,7 +133,7 @@ export class Fleet {
   }
 
   get url(): string {
-    return `https://${PCE_ADDRESS}:${this.port}`;
+    return `https://${this.pceAddress}:${this.port}`;
   }
 
   get fingerprint(): string {

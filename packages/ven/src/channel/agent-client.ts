@@ -17,6 +17,14 @@ export interface Heartbeat {
   readonly message?: string;
   readonly interfaces?: readonly HostInterface[];
   readonly suspended: boolean;
+  /** The SecureConnect PSK generation in use (PSK rotation). */
+  readonly psk_generation?: number;
+}
+
+/** `POST /agent/secure_connect`: SA state per SecureConnect peer, MTU warnings. */
+export interface SecureConnectStateReport {
+  readonly peers: readonly { readonly workload: { readonly href: string }; readonly state: 'up' | 'down' | 'error'; readonly reason?: string; readonly ike_version?: 'ikev1' | 'ikev2' }[];
+  readonly mtu_warnings?: readonly { readonly interface: string; readonly mtu: number }[];
 }
 
 export interface AgentEvent {
@@ -44,8 +52,12 @@ export class AgentClient {
     return this.transport.stream(`${BASE}/policy/stream`);
   }
 
-  async ack(delivery: number, hash: string, status: 'applied' | 'error', message?: string): Promise<void> {
-    await this.transport.json('POST', `${BASE}/ack`, { delivery, hash, status, ...(message === undefined ? {} : { message: message.slice(0, 4096) }) });
+  async ack(delivery: number, hash: string, status: 'applied' | 'error', message?: string, pskGeneration?: number): Promise<void> {
+    await this.transport.json('POST', `${BASE}/ack`, { delivery, hash, status, ...(message === undefined ? {} : { message: message.slice(0, 4096) }), ...(pskGeneration === undefined ? {} : { psk_generation: pskGeneration }) });
+  }
+
+  async secureConnect(report: SecureConnectStateReport): Promise<void> {
+    await this.transport.json('POST', `${BASE}/secure_connect`, report);
   }
 
   async heartbeat(h: Heartbeat): Promise<void> {

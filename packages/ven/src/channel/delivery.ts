@@ -9,6 +9,28 @@ export interface PolicyDelivery {
   readonly policy_version: number | null;
   readonly plan: WorkloadPlan;
   readonly pce: PceEndpoint;
+  /** The org's SecureConnect PSK, only when the plan has PSK peers (never logged). */
+  readonly psk: DeliveredPsk | null;
+}
+
+export interface DeliveredPsk {
+  readonly current: string;
+  readonly previous: string | null;
+  readonly generation: number;
+}
+
+const HEX64 = /^[0-9a-fA-F]{64}$/;
+
+function parsePsk(v: unknown): DeliveredPsk | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v !== 'object') throw invalid('invalid_delivery', 'psk must be an object or null', 'psk');
+  const o = v as Record<string, unknown>;
+  const { current, previous, generation } = o;
+  // The message never quotes a key.
+  if (typeof current !== 'string' || !HEX64.test(current)) throw invalid('invalid_delivery', 'psk.current must be 64 hex characters', 'psk.current');
+  if (previous !== null && previous !== undefined && (typeof previous !== 'string' || !HEX64.test(previous))) throw invalid('invalid_delivery', 'psk.previous must be 64 hex characters or null', 'psk.previous');
+  if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0) throw invalid('invalid_delivery', 'psk.generation must be a non-negative integer', 'psk.generation');
+  return { current, previous: typeof previous === 'string' ? previous : null, generation };
 }
 
 export function parseDelivery(data: string): PolicyDelivery {
@@ -28,5 +50,6 @@ export function parseDelivery(data: string): PolicyDelivery {
     policy_version: typeof version === 'number' ? version : null,
     plan: parseWorkloadPlan(o['plan'], 'plan'),
     pce: parsePceEndpoint(o['pce'] ?? { addresses: [], port: 443 }, 'pce'),
+    psk: parsePsk(o['psk']),
   };
 }

@@ -64,3 +64,8 @@ export async function fileMode(path: string): Promise<number | undefined> {
 export async function restrictToOwner(path: string): Promise<void> {
   await chmod(path, 0o600);
 }
+
+/** Removes a directory Palisade owns and everything in it (unpair). */
+export async function removeTree(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true });
+}

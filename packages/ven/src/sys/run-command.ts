@@ -15,6 +15,8 @@ export interface RunOptions {
   readonly stdin?: string;
   /** Killed with SIGKILL after this long; default 60 s. */
   readonly timeoutMs?: number;
+  /** The child's whole environment; default ours (swanctl needs STRONGSWAN_CONF and SWANCTL_DIR). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** A command started by `startCommand`. */
@@ -34,7 +36,7 @@ export function startCommand(file: string, args: readonly string[], opts: RunOpt
   let inputDone: () => void = () => undefined;
   const written = new Promise<void>((resolve) => (inputDone = resolve));
   const done = new Promise<CommandResult>((resolve, reject) => {
-    const child = spawn(file, [...args], { stdio: ['pipe', 'pipe', 'pipe'], shell: false });
+    const child = spawn(file, [...args], { stdio: ['pipe', 'pipe', 'pipe'], shell: false, ...(opts.env ? { env: opts.env } : {}) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);

@@ -1,0 +1,338 @@
+/**
+ * SecureConnect on the host (DESIGN §4; docs/agent-channel.md). The VEN runs its own charon
+ * (`charon-systemd`, config under `<data-dir>/ipsec/`, see `charon-files.ts`), renders each
+ * delivery with `renderSwanctl` and loads it with `swanctl --load-all --clear`: swanctl replaces
+ * only the connections whose configuration changed and unloads the ones that are gone, so the
+ * SAs of unchanged peers stay up. The PSK goes only to the 0600 secrets file (never to logs or
+ * events). charon is restarted when it dies while SecureConnect is wanted. In `idle`, or with
+ * no capable peer, there is no charon and no configuration: nftables still drops plaintext to
+ * SecureConnect peers (fail closed).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SecureConnectPeer, WorkloadPlan } from '@palisade/core/compute/index.ts';
+import { connectionStem, renderSwanctl } from '@palisade/render/strongswan/swanctl-renderer.ts';
+import type { SwanctlCertificate } from '@palisade/render/strongswan/swanctl-renderer.ts';
+import { startDaemon, type DaemonProcess } from '../sys/daemon-process.ts';
+import { ensurePrivateDir, readFileIfExists, removeFile, removeTree, writeFileAtomic } from '../sys/files.ts';
+import { interfaceMtus } from '../sys/net.ts';
+import { runCommand, type CommandResult } from '../sys/run-command.ts';
+import { CertificateError, findHostIdentity } from './certificates.ts';
+import { charonEnv, charonPaths, strongswanConf, type CharonPaths } from './charon-files.ts';
+import { parseListSas, type IkeSaInfo } from './sa-list.ts';
+
+export interface DeliveredPsk {
+  readonly current: string;
+  readonly previous: string | null;
+  readonly generation: number;
+}
+
+export interface PeerState {
+  readonly workload: { readonly href: string };
+  readonly state: 'up' | 'down' | 'error';
+  readonly reason?: string;
+  readonly ike_version?: 'ikev1' | 'ikev2';
+}
+
+export interface SecureConnectReport {
+  readonly peers: PeerState[];
+  readonly mtu_warnings?: { interface: string; mtu: number }[];
+}
+
+export interface ScLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface SecureConnectOptions {
+  readonly dataDir: string;
+  readonly log: ScLogger;
+  /** Default `charon-systemd` (LAB.md: it has no --help; any argument starts the daemon). */
+  readonly charon?: string;
+  readonly swanctl?: string;
+  /** Wait before restarting a charon that died; default 1 s. */
+  readonly restartDelayMs?: number;
+}
+
+export interface ScApplyResult {
+  /** Connections loaded (0: charon stopped, nothing configured). */
+  readonly connections: number;
+  /** Peers that cannot be configured, with why (certificate problems, no PSK delivered). */
+  readonly errors: ReadonlyMap<string, string>;
+  /** A certificate problem, reported to the PCE as a `secure_connect_certificate` event. */
+  readonly certificateError?: string;
+}
+
+const CERT_FILES = { ca: 'palisade-ca.pem', cert: 'palisade-host.pem' } as const;
+
+function hasPeers(plan: WorkloadPlan | undefined): plan is WorkloadPlan {
+  return plan !== undefined && plan.enforcement_mode !== 'idle' && plan.secure_connect.peers.length > 0;
+}
+
+export class SecureConnect {
+  readonly paths: CharonPaths;
+  private readonly log: ScLogger;
+  private readonly charonBin: string;
+  private readonly swanctlBin: string;
+  private charon: DaemonProcess | undefined;
+  /** Is charon wanted (a configuration is loaded)? A death is then restarted. */
+  private wanted = false;
+  private plan: WorkloadPlan | undefined;
+  private errors: ReadonlyMap<string, string> = new Map();
+  private queue: Promise<unknown> = Promise.resolve();
+  private restartTimer: NodeJS.Timeout | undefined;
+  /** Restarts of charon after it died (tests and status). */
+  restarts = 0;
+
+  constructor(private readonly opts: SecureConnectOptions) {
+    this.paths = charonPaths(opts.dataDir);
+    this.log = opts.log;
+    this.charonBin = opts.charon ?? 'charon-systemd';
+    this.swanctlBin = opts.swanctl ?? 'swanctl';
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  get charonPid(): number | undefined {
+    return this.charon?.running() ? this.charon.pid : undefined;
+  }
+
+  /** Makes the plan's SecureConnect configuration the loaded one (or stops charon when there is none). */
+  apply(plan: WorkloadPlan, psk: DeliveredPsk | null): Promise<ScApplyResult> {
+    return this.serial(() => this.applyNow(plan, psk));
+  }
+
+  private async applyNow(plan: WorkloadPlan, psk: DeliveredPsk | null): Promise<ScApplyResult> {
+    this.plan = plan;
+    const errors = new Map<string, string>();
+    let certificateError: string | undefined;
+    if (!hasPeers(plan)) {
+      this.errors = errors;
+      await this.unconfigure();
+      return { connections: 0, errors };
+    }
+    const capable = plan.secure_connect.peers.filter((p) => p.capable && p.ike_version !== null);
+    let certificate: SwanctlCertificate | undefined;
+    const ca = capable.find((p) => p.auth.method === 'certificate' && p.auth.ca_identity !== null)?.auth;
+    if (ca && ca.method === 'certificate' && ca.ca_identity !== null) {
+      try {
+        const id = await findHostIdentity(join(this.opts.dataDir, 'etc'), ca.ca_identity);
+        await this.ensureDirs();
+        await writeFileAtomic(join(this.paths.swanctlDir, 'x509ca', CERT_FILES.ca), id.caPem, 0o644);
+        await writeFileAtomic(join(this.paths.swanctlDir, 'x509', CERT_FILES.cert), id.certPem, 0o644);
+        await writeFileAtomic(join(this.paths.swanctlDir, 'private', CERT_FILES.cert), id.keyPem, 0o600);
+        certificate = { identity: id.identity, ca: ca.ca_identity, caFile: CERT_FILES.ca, certFile: CERT_FILES.cert };
+      } catch (err) {
+        if (!(err instanceof CertificateError)) throw err;
+        certificateError = err.message;
+      }
+    }
+    const keep = (p: SecureConnectPeer): boolean => {
+      if (p.auth.method === 'certificate' && p.auth.ca_identity !== null && !certificate) {
+        errors.set(p.workload, `certificate: ${certificateError ?? 'no identity certificate'}`);
+        return false;
+      }
+      if (p.auth.method === 'psk' && p.capable && p.ike_version !== null && !psk) {
+        errors.set(p.workload, 'the PCE delivered no pre-shared key');
+        return false;
+      }
+      return true;
+    };
+    const peers = plan.secure_connect.peers.filter(keep);
+    const files = renderSwanctl({ ...plan, secure_connect: { ...plan.secure_connect, peers } }, {
+      ...(psk ? { psk: { current: psk.current, ...(psk.previous ? { previous: psk.previous } : {}) } } : {}),
+      ...(certificate ? { certificate } : {}),
+    });
+    this.errors = errors;
+    const connections = (files['swanctl.conf'].match(/^\tconn-[^ ]+ \{$/gm) ?? []).length;
+    if (connections === 0) {
+      await this.unconfigure();
+      return { connections, errors, ...(certificateError ? { certificateError } : {}) };
+    }
+    await this.ensureDirs();
+    await writeFileAtomic(this.paths.conf, strongswanConf(this.paths), 0o600);
+    if (files.secrets === undefined) await removeFile(this.paths.secrets);
+    else await writeFileAtomic(this.paths.secrets, files.secrets, 0o600);
+    await writeFileAtomic(this.paths.swanctlConf, files['swanctl.conf'], 0o600);
+    this.wanted = true;
+    await this.ensureCharon();
+    await this.load();
+    return { connections, errors, ...(certificateError ? { certificateError } : {}) };
+  }
+
+  /** At daemon start (fail-static): the configuration written before is loaded again, if any. */
+  resume(plan: WorkloadPlan | undefined): Promise<void> {
+    return this.serial(async () => {
+      this.plan = plan;
+      await this.killOrphan();
+      if (!hasPeers(plan) || (await readFileIfExists(this.paths.swanctlConf)) === undefined) return;
+      this.wanted = true;
+      await this.ensureCharon();
+      await this.load();
+    });
+  }
+
+  private async ensureDirs(): Promise<void> {
+    await ensurePrivateDir(this.paths.dir);
+    await ensurePrivateDir(this.paths.swanctlDir);
+    for (const d of ['x509ca', 'x509', 'private', 'pkcs12']) await ensurePrivateDir(join(this.paths.swanctlDir, d));
+  }
+
+  private swanctl(args: readonly string[], timeoutMs = 30_000): Promise<CommandResult> {
+    return runCommand(this.swanctlBin, [...args, '--uri', this.paths.viciUri], { env: charonEnv(this.paths), timeoutMs });
+  }
+
+  private async load(): Promise<void> {
+    // Without --clear on conns: swanctl replaces changed connections only and unloads removed ones.
+    const r = await this.swanctl(['--load-all', '--clear', '--file', this.paths.swanctlConf]);
+    if (r.code !== 0) throw new Error(`swanctl --load-all failed (${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`);
+  }
+
+  /** A charon left behind by a VEN that was killed (its PID file names it): stopped, by that PID only. */
+  private async killOrphan(): Promise<void> {
+    const pid = Number((await readFileIfExists(this.paths.pidFile))?.trim());
+    if (!Number.isInteger(pid) || pid <= 1 || pid === this.charon?.pid) return;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (!cmdline.split('\0')[0]?.endsWith(this.charonBin.split('/').pop() ?? 'charon-systemd')) return;
+    const env = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
+    if (!env.split('\0').includes(`STRONGSWAN_CONF=${this.paths.conf}`)) return;
+    this.log.warn({ pid }, 'stopping the charon a previous VEN left running');
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      return;
+    }
+    for (let i = 0; i < 50; i++) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+
+  private async ensureCharon(): Promise<void> {
+    if (this.charon?.running()) return;
+    await this.killOrphan();
+    await removeFile(this.paths.vici);
+    const child = await startDaemon(this.charonBin, [], { env: charonEnv(this.paths) });
+    this.charon = child;
+    await writeFileAtomic(this.paths.pidFile, `${child.pid}\n`, 0o600);
+    void child.exited.then((code) => this.onCharonExit(child, code));
+    for (let i = 0; i < 100; i++) {
+      if (!child.running()) break;
+      if ((await this.swanctl(['--stats'], 5_000)).code === 0) {
+        this.log.info({ pid: child.pid }, 'charon started');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const log = ((await readFileIfExists(this.paths.log)) ?? '').trim().split('\n').slice(-5).join(' / ');
+    await child.stop();
+    throw new Error(`charon did not come up: ${log}`);
+  }
+
+  private onCharonExit(child: DaemonProcess, code: number | null): void {
+    if (this.charon !== child || !this.wanted) return;
+    this.charon = undefined;
+    this.log.error({ pid: child.pid, code }, 'charon died; restarting it (plaintext to SecureConnect peers stays dropped meanwhile)');
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      void this.serial(async () => {
+        if (!this.wanted || this.charon?.running()) return;
+        this.restarts++;
+        await this.ensureCharon();
+        await this.load();
+      }).catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'charon restart failed'));
+    }, this.opts.restartDelayMs ?? 1_000);
+  }
+
+  private async stopCharon(): Promise<void> {
+    this.wanted = false;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    const child = this.charon;
+    this.charon = undefined;
+    if (child) {
+      await child.stop();
+      this.log.info({ pid: child.pid }, 'charon stopped');
+    }
+    await removeFile(this.paths.pidFile);
+  }
+
+  /** No SecureConnect configuration: charon stopped (it deletes its SAs), config files removed. */
+  private async unconfigure(): Promise<void> {
+    await this.stopCharon();
+    for (const f of [this.paths.swanctlConf, this.paths.secrets, join(this.paths.swanctlDir, 'private', CERT_FILES.cert)]) await removeFile(f);
+  }
+
+  /** The daemon stops: charon with it (nftables keeps plaintext to peers dropped). The files stay for the next start. */
+  stop(): Promise<void> {
+    return this.serial(() => this.stopCharon());
+  }
+
+  /** Unpair: charon stopped and everything under `<data-dir>/ipsec` removed. */
+  remove(): Promise<void> {
+    return this.serial(async () => {
+      await this.stopCharon();
+      this.plan = undefined;
+      await removeTree(this.paths.dir);
+    });
+  }
+
+  /** The IKE SAs charon holds now (empty when it is not running). */
+  async listSas(): Promise<IkeSaInfo[]> {
+    if (!this.charon?.running()) return [];
+    const r = await this.swanctl(['--list-sas', '--raw'], 10_000);
+    if (r.code !== 0) throw new Error(`swanctl --list-sas failed: ${r.stderr.trim()}`);
+    return parseListSas(r.stdout);
+  }
+
+  /** Per peer `up|down|error` with a reason, and MTU warnings; null when the plan has no SecureConnect peers. */
+  async report(): Promise<SecureConnectReport | null> {
+    const plan = this.plan;
+    if (!hasPeers(plan)) return null;
+    const running = this.charon?.running() ?? false;
+    let sas: IkeSaInfo[] = [];
+    let listError: string | undefined;
+    try {
+      sas = await this.listSas();
+    } catch (err) {
+      listError = err instanceof Error ? err.message : String(err);
+    }
+    const peers = plan.secure_connect.peers.map((p) => peerState(p, this.errors.get(p.workload), sas, running, listError));
+    const mtus = (await interfaceMtus()).filter((m) => m.mtu > 1400).map((m) => ({ interface: m.name, mtu: m.mtu }));
+    return { peers, ...(mtus.length > 0 ? { mtu_warnings: mtus } : {}) };
+  }
+}
+
+function peerState(p: SecureConnectPeer, error: string | undefined, sas: readonly IkeSaInfo[], running: boolean, listError: string | undefined): PeerState {
+  const base = { workload: { href: p.workload }, ...(p.ike_version ? { ike_version: p.ike_version } : {}) };
+  if (!p.capable || p.ike_version === null) return { ...base, state: 'error', reason: 'the peer cannot do SecureConnect (idle, unmanaged or an OS without IPsec): no SA, traffic with it is blocked' };
+  if (error) return { ...base, state: 'error', reason: error };
+  if (p.auth.method === 'certificate' && p.auth.ca_identity === null) return { ...base, state: 'error', reason: 'the org authenticates with certificates but has no CA identity: no SA, traffic is blocked' };
+  if (!running) return { ...base, state: 'down', reason: 'charon is not running' };
+  if (listError) return { ...base, state: 'down', reason: `cannot read the SAs: ${listError}` };
+  const prefix = `conn-${connectionStem(p)}-v`;
+  const mine = sas.filter((s) => s.conn.startsWith(prefix));
+  if (mine.length === 0) return { ...base, state: 'down', reason: 'no IKE SA: the first packet to the peer brings one up (on demand)' };
+  const installed = mine.find((s) => s.state === 'ESTABLISHED' && s.children.some((c) => c.state === 'INSTALLED'));
+  if (installed) return { ...base, state: 'up', reason: `IKE SA ${installed.conn} ESTABLISHED, CHILD SA INSTALLED` };
+  const established = mine.find((s) => s.state === 'ESTABLISHED');
+  if (established) {
+    const child = established.children.map((c) => c.state).join(', ');
+    return { ...base, state: 'down', reason: `IKE SA ${established.conn} ESTABLISHED (IKEv${established.version}), no CHILD SA installed${child ? ` (${child})` : ''}: no ESP, traffic with the peer is dropped` };
+  }
+  return { ...base, state: 'down', reason: `IKE SA ${mine[0]?.conn ?? ''} ${mine[0]?.state ?? ''}` };
+}
