@@ -15,6 +15,7 @@ import { parseDelivery, type PolicyDelivery } from './channel/delivery.ts';
 import { PolicyStream } from './channel/policy-stream.ts';
 import type { SseEvent } from './channel/sse-parser.ts';
 import { listenControl, type ControlCommand } from './control/control-socket.ts';
+import { FlowCollector } from './flows/flow-collector.ts';
 import { hostInterfaces } from './host/host-facts.ts';
 import { VenStateStore, type PceEndpoint, type StoredPlan, type VenIdentity } from './state/ven-state-store.ts';
 import { SecureConnect } from './secure-connect/secure-connect.ts';
@@ -89,6 +90,7 @@ export class VenDaemon {
   private stream: PolicyStream | undefined;
   private tamper: TamperWatch | undefined;
   private control: Server | undefined;
+  private flows: FlowCollector | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private scReportTimer: NodeJS.Timeout | undefined;
   /** The PSK generation the loaded SecureConnect configuration uses (reported in ack and heartbeat). */
@@ -165,6 +167,10 @@ export class VenDaemon {
       this.opts.backoff ? { backoff: this.opts.backoff } : {},
     );
     this.stream.start();
+    // Flows (issue 6): reported at the applied plan's visibility level while a table is installed.
+    const visibility = () => (this.applied && !this.suspended && this.applied.plan.enforcement_mode !== 'idle' ? this.applied.plan.visibility_level : undefined);
+    this.flows = new FlowCollector({ dataDir: this.opts.dataDir, log: this.log, transport: () => this.client?.transport, context: () => ({ visibility: visibility() }) });
+    this.flows.start();
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? 30_000);
     this.scReportTimer = setInterval(() => void this.reportSecureConnect(false), this.opts.secureConnectCheckMs ?? 5_000);
     this.log.info({ pce: identity.pce_url, agent: identity.agent_id, suspended: this.suspended }, 'VEN running');
@@ -201,6 +207,7 @@ export class VenDaemon {
     const record: StoredPlan = { delivery: d.delivery, policy_version: d.policy_version, plan: d.plan, pce: endpoint, applied_at: new Date().toISOString() };
     this.syncState = 'applying';
     try {
+      await this.flows?.beforeReplace(); // a full replace empties the flow sets: count them first
       const hadTable = this.applier.current()?.digest != null;
       const out = await this.applier.apply(d.plan, renderContext(endpoint, this.suspended));
       if (out.kind === 'full' && !hadTable) this.stream?.reconnect();
@@ -394,6 +401,7 @@ export class VenDaemon {
       this.tamper?.stop();
       await this.stream?.stop();
       await this.queue;
+      await this.flows?.stop();
       await this.secureConnect.stop();
       await new Promise<void>((resolve) => (this.control ? this.control.close(() => resolve()) : resolve()));
       await removeFile(this.store.socketPath);
