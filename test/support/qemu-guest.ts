@@ -234,6 +234,17 @@ export async function runInGuest(script: string, opts: GuestOptions = {}): Promi
     }
     const started = Date.now();
     const child = spawn(QEMU, qemuArgs(kernel, initrd, runDir), { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A test process that exits (or is interrupted) mid-run takes its guest with it.
+    const killOnExit = (): void => {
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    };
+    process.once('exit', killOnExit);
     const chunks: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.stderr.on('data', (c: Buffer) => chunks.push(c));
@@ -252,10 +263,12 @@ export async function runInGuest(script: string, opts: GuestOptions = {}): Promi
       }, limitMs);
       child.on('error', (e) => {
         clearTimeout(timer);
+        process.removeListener('exit', killOnExit);
         reject(e);
       });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
+        process.removeListener('exit', killOnExit);
         resolve({ code, signal });
       });
     });
