@@ -150,7 +150,9 @@ describe('VEN fleet in network namespaces', { skip, timeout: 300_000 }, () => {
     const applied = table(h1);
     nsExec(h1.ns, 'nft', ['flush', 'ruleset']);
     await waitFor('h1 to restore its table', async () => table(h1) !== '', 10_000);
-    assert.equal(table(h1).replace(/packets \d+ bytes \d+/g, ''), applied.replace(/packets \d+ bytes \d+/g, ''));
+    // Counter values and the flow sets' elements (connections the kernel counts, issue 6) change by themselves.
+    const policyOnly = (t: string): string => t.replace(/packets \d+ bytes \d+/g, '').replace(/\t\telements = \{[^}]*expires[^}]*\}\n/g, '');
+    assert.equal(policyOnly(table(h1)), policyOnly(applied));
     const events = await waitFor('a tamper event on the PCE', async () => {
       const e = (await fleet.api('GET', '/orgs/1/events?event_type=agent.tamper_restored')).body as unknown[];
       return e.length > 0 ? e : undefined;

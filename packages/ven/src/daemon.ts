@@ -385,6 +385,7 @@ export class VenDaemon {
     this.applier.forget();
     await this.secureConnect.remove();
     await this.store.removeAll();
+    await this.flows?.stopAndRemove();
   }
 
   private async onUnpaired(): Promise<void> {

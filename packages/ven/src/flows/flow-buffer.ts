@@ -12,7 +12,7 @@
  * they held are counted into `dropped` (sent with the next batch).
  */
 import { join } from 'node:path';
-import { appendDurable, fileSize, listDirectory, readText } from '../sys/flow-io.ts';
+import { appendDurable, fileSize, listDirectory, readText, removeTree } from '../sys/flow-io.ts';
 import { ensurePrivateDir, readFileIfExists, removeFile, writeFileAtomic } from '../sys/files.ts';
 import type { FlowRecord } from './flow-aggregator.ts';
 
@@ -192,6 +192,13 @@ export class FlowBuffer {
       segs = segs.slice(1);
     }
     return dropped;
+  }
+
+  /** Removes the buffer and everything in it (unpair). */
+  async remove(): Promise<void> {
+    await removeTree(this.dir);
+    this.state = { segment: null, acked: 0, dropped: 0, head: null };
+    this.loaded = false;
   }
 
   /** Flows dropped and not yet reported (for tests and status). */

@@ -209,6 +209,12 @@ export class FlowCollector {
     }
   }
 
+  /** Unpair: stops collecting and removes the buffer (nothing more goes to a PCE that forgot this VEN). */
+  async stopAndRemove(): Promise<void> {
+    await this.stop();
+    await this.buffer.remove();
+  }
+
   /** Stops the timer and the captures; collects and stores what the sets counted since the last tick (sent on the next start). */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);

@@ -5,7 +5,7 @@
  * the append-only segment files of the on-disk flow buffer.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { runCommand, type CommandResult } from './run-command.ts';
 
 /** `nft -j list set inet TABLE NAME` (`nft` may be prefixed: `['ip', 'netns', 'exec', 'ns', 'nft']`). */
@@ -81,4 +81,9 @@ export async function fileSize(path: string): Promise<number> {
   } catch {
     return 0;
   }
+}
+
+/** Removes a directory of the VEN's own and everything in it (the flow buffer at unpair). */
+export async function removeTree(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true });
 }
