@@ -115,6 +115,10 @@ describe('VEN flows in network namespaces', { skip, timeout: 300_000 }, () => {
     assert.match(table(h1), /set flows_in_v4 \{/);
     assert.match(table(h1), /chain flows_in \{/);
     await waitFor('one NFLOG capture per group on h1', async () => captures(h1).length === 2);
+    // A capture that dies is started again (the VEN keeps its PIDs).
+    const [victim] = captures(h1);
+    process.kill(Number(victim), 'SIGKILL');
+    await waitFor('the killed capture to be replaced', async () => captures(h1).length === 2 && !captures(h1).includes(victim ?? ''), 15_000);
     assert.deepEqual(await connectTimes(h2, h1, 8080, 2), [true, true]);
     assert.equal(await fleet.connects(h2, h1, 9090), false, 'no rule: blocked (on the client, outbound default deny)');
     const allowed = await waitFor('allowed flows on 8080', async () => {
