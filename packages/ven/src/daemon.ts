@@ -8,12 +8,13 @@
 import { isIP } from 'node:net';
 import type { Server } from 'node:net';
 import type { NftRenderContext } from '@palisade/render/nftables/nft-table.ts';
-import { NftablesApplier } from './apply/nftables-applier.ts';
+import { NftablesApplier, type ApplyOutcome } from './apply/nftables-applier.ts';
 import { AgentClient, type AgentEvent, type SyncState } from './channel/agent-client.ts';
 import type { BackoffOptions } from './channel/backoff.ts';
 import { parseDelivery, type PolicyDelivery } from './channel/delivery.ts';
 import { PolicyStream } from './channel/policy-stream.ts';
 import type { SseEvent } from './channel/sse-parser.ts';
+import type { WorkloadPlan } from '@palisade/core/compute/index.ts';
 import { listenControl, type ControlCommand } from './control/control-socket.ts';
 import { FlowCollector } from './flows/flow-collector.ts';
 import { hostInterfaces } from './host/host-facts.ts';
@@ -140,7 +141,7 @@ export class VenDaemon {
     } else if (this.applied) {
       // Fail-static: enforce what was enforced before, whether or not the PCE answers.
       try {
-        const out = await this.applier.apply(this.applied.plan, renderContext(this.applied.pce, this.suspended));
+        const out = await this.applyTable(this.applied.plan, this.applied.pce);
         this.log.info({ delivery: this.applied.delivery, kind: out.kind, mode: this.applied.plan.enforcement_mode }, 'last plan re-applied at start');
       } catch (err) {
         this.syncState = 'error';
@@ -209,7 +210,7 @@ export class VenDaemon {
     try {
       await this.flows?.beforeReplace(); // a full replace empties the flow sets: count them first
       const hadTable = this.applier.current()?.digest != null;
-      const out = await this.applier.apply(d.plan, renderContext(endpoint, this.suspended));
+      const out = await this.applyTable(d.plan, endpoint);
       if (out.kind === 'full' && !hadTable) this.stream?.reconnect();
       await this.store.writePlan(record);
       this.applied = record;
@@ -227,6 +228,19 @@ export class VenDaemon {
     }
     void this.heartbeat();
     void this.reportSecureConnect(true);
+  }
+
+  /**
+   * The table for `plan`: the whole firewall, or when suspended only SecureConnect (DESIGN §3) —
+   * and no table at all when suspended without SecureConnect peers (nothing to keep).
+   */
+  private async applyTable(plan: WorkloadPlan, endpoint: PceEndpoint): Promise<ApplyOutcome> {
+    if (this.suspended && plan.secure_connect.peers.length === 0) {
+      this.applier.forget();
+      await this.applier.removeTable();
+      return { kind: 'nothing', timings: {} };
+    }
+    return this.applier.apply(plan, renderContext(endpoint, this.suspended));
   }
 
   /** The delivery's SecureConnect configuration into the VEN's charon (after nftables: plaintext is already dropped). */
@@ -346,7 +360,7 @@ export class VenDaemon {
           await this.store.writeLocal({ suspended: true });
           // A full replace (never a set delta across the two kinds of table).
           this.applier.forget();
-          if (this.applied) await this.applier.apply(this.applied.plan, renderContext(this.applied.pce, true));
+          if (this.applied) await this.applyTable(this.applied.plan, this.applied.pce);
           else await this.applier.removeTable();
           this.log.info({}, 'suspended: firewall rules removed, SecureConnect kept');
           void this.heartbeat();

@@ -48,8 +48,11 @@ export interface ScLogger {
 export interface SecureConnectOptions {
   readonly dataDir: string;
   readonly log: ScLogger;
-  /** Default `charon-systemd` (LAB.md: it has no --help; any argument starts the daemon). */
-  readonly charon?: string;
+  /**
+   * The argv that starts charon; default `['charon-systemd']` (LAB.md: it has no --help; any
+   * argument starts the daemon). Tests prefix `ip netns exec NS` (which execs: the PID is charon's).
+   */
+  readonly charon?: readonly string[];
   readonly swanctl?: string;
   /** Wait before restarting a charon that died; default 1 s. */
   readonly restartDelayMs?: number;
@@ -73,7 +76,7 @@ function hasPeers(plan: WorkloadPlan | undefined): plan is WorkloadPlan {
 export class SecureConnect {
   readonly paths: CharonPaths;
   private readonly log: ScLogger;
-  private readonly charonBin: string;
+  private readonly charonArgv: readonly string[];
   private readonly swanctlBin: string;
   private charon: DaemonProcess | undefined;
   /** Is charon wanted (a configuration is loaded)? A death is then restarted. */
@@ -88,7 +91,7 @@ export class SecureConnect {
   constructor(private readonly opts: SecureConnectOptions) {
     this.paths = charonPaths(opts.dataDir);
     this.log = opts.log;
-    this.charonBin = opts.charon ?? 'charon-systemd';
+    this.charonArgv = opts.charon ?? ['charon-systemd'];
     this.swanctlBin = opts.swanctl ?? 'swanctl';
   }
 
@@ -198,7 +201,8 @@ export class SecureConnect {
     const pid = Number((await readFileIfExists(this.paths.pidFile))?.trim());
     if (!Number.isInteger(pid) || pid <= 1 || pid === this.charon?.pid) return;
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (!cmdline.split('\0')[0]?.endsWith(this.charonBin.split('/').pop() ?? 'charon-systemd')) return;
+    const bin = (this.charonArgv[this.charonArgv.length - 1] ?? 'charon-systemd').split('/').pop() ?? 'charon-systemd';
+    if (!cmdline.split('\0')[0]?.endsWith(bin)) return;
     const env = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
     if (!env.split('\0').includes(`STRONGSWAN_CONF=${this.paths.conf}`)) return;
     this.log.warn({ pid }, 'stopping the charon a previous VEN left running');
@@ -226,7 +230,8 @@ export class SecureConnect {
     if (this.charon?.running()) return;
     await this.killOrphan();
     await removeFile(this.paths.vici);
-    const child = await startDaemon(this.charonBin, [], { env: charonEnv(this.paths) });
+    const [file = 'charon-systemd', ...args] = this.charonArgv;
+    const child = await startDaemon(file, args, { env: charonEnv(this.paths) });
     this.charon = child;
     await writeFileAtomic(this.paths.pidFile, `${child.pid}\n`, 0o600);
     void child.exited.then((code) => this.onCharonExit(child, code));
