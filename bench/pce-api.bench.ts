@@ -71,12 +71,15 @@ async function spawnPce(dataDir: string, db?: string): Promise<{ url: string; st
 async function listBench(baseUrl: string, key: { key_id: string; secret: string }, label: string): Promise<void> {
   const auth = 'Basic ' + Buffer.from(`${key.key_id}:${key.secret}`).toString('base64');
   const url = `${baseUrl}/api/v2/orgs/1/workloads?max_results=500`;
-  const wrk = spawnSync('wrk', ['-t1', '-c100', '-d10s', '--latency', '-H', `Authorization: ${auth}`, url], { encoding: 'utf8' });
-  if (wrk.status === 0) {
+  let ran = false;
+  for (const [encoding, headers] of [['gzip (as SDK clients ask)', ['-H', 'Accept-Encoding: gzip']], ['identity', []]] as const) {
+    const wrk = spawnSync('wrk', ['-t1', '-c100', '-d10s', '--latency', '-H', `Authorization: ${auth}`, ...headers, url], { encoding: 'utf8' });
+    if (wrk.status !== 0) break;
+    ran = true;
     const grab = (re: RegExp): string => re.exec(wrk.stdout)?.[1] ?? '?';
-    console.log(`${label}: GET /workloads?max_results=500, 10,000 stored, 100 concurrent connections for 10 s (wrk): p50 ${grab(/50%\s+(\S+)/)}, p90 ${grab(/90%\s+(\S+)/)}, p99 ${grab(/99%\s+(\S+)/)}, ${grab(/Requests\/sec:\s+(\S+)/)} req/s (target p99 ≤ 50 ms)`);
-    return;
+    console.log(`${label}: GET /workloads?max_results=500, 10,000 stored, 100 concurrent connections for 10 s (wrk), ${encoding}: p50 ${grab(/50%\s+(\S+)/)}, p90 ${grab(/90%\s+(\S+)/)}, p99 ${grab(/99%\s+(\S+)/)}, ${grab(/Requests\/sec:\s+(\S+)/)} req/s (target p99 ≤ 50 ms)`);
   }
+  if (ran) return;
   const dispatcher = new Agent({ connections: 100, pipelining: 1 });
   const one = async (): Promise<number> => {
     const t = performance.now();

@@ -44,3 +44,19 @@ describe('workload list cache', () => {
     for (const a of answers) assert.equal(a.total, '5');
   });
 });
+
+describe('compressed lists', () => {
+  it('a client that accepts gzip gets the same list compressed; others get it plain', async () => {
+    const { request } = await import('undici');
+    const auth = 'Basic ' + Buffer.from(`${t.owner.key_id}:${t.owner.secret}`).toString('base64');
+    const url = `${t.url}/api/v2/orgs/1/workloads?max_results=50`;
+    const gz = await request(url, { headers: { authorization: auth, 'accept-encoding': 'gzip' } });
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    const { gunzipSync } = await import('node:zlib');
+    const unzipped = JSON.parse(gunzipSync(Buffer.from(await gz.body.arrayBuffer())).toString('utf8')) as unknown[];
+    const plain = await request(url, { headers: { authorization: auth } });
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.deepEqual(unzipped, JSON.parse(await plain.body.text()));
+    assert.equal(gz.headers['x-total-count'], plain.headers['x-total-count']);
+  });
+});

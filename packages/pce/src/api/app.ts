@@ -21,10 +21,14 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
 }
 
-export function toResponse(r: ApiResult): Response {
+export function toResponse(r: ApiResult, acceptEncoding = ''): Response {
   if ('list' in r) return json(200, r.list, { 'X-Total-Count': String(r.total) });
   if ('text' in r) return new Response(r.text, { status: r.status, headers: { 'Content-Type': r.contentType } });
-  if ('rawList' in r) return new Response(r.rawList, { status: 200, headers: { 'Content-Type': 'application/json', 'X-Total-Count': String(r.total) } });
+  if ('rawList' in r) {
+    const headers = { 'Content-Type': 'application/json', 'X-Total-Count': String(r.total), Vary: 'Accept-Encoding' };
+    if (r.gzipped && /\bgzip\b/.test(acceptEncoding)) return new Response(new Uint8Array(r.gzipped()), { status: 200, headers: { ...headers, 'Content-Encoding': 'gzip' } });
+    return new Response(r.rawList, { status: 200, headers });
+  }
   if (r.status === 204) return new Response(null, { status: 204 });
   return json(r.status, r.body, r.headers);
 }
@@ -71,7 +75,7 @@ export function buildApp(pce: Pce): Hono {
       const limit = r.spec.collection ? (wantsAsync && !query.has('max_results') ? MAX_MAX_RESULTS : parseMaxResults(query)) : 0;
       const body = r.spec.method === 'get' || r.spec.method === 'delete' ? undefined : parseBody(r.spec, await readJson(c));
       const req: ApiRequest = { principal, org, params: c.req.param() as Record<string, string>, query, body, limit, c };
-      const res = wantsAsync ? await startCollectionJob(pce, req, r) : toResponse(await r.handler(req));
+      const res = wantsAsync ? await startCollectionJob(pce, req, r) : toResponse(await r.handler(req), c.req.header('accept-encoding'));
       status = res.status;
       return res;
     } catch (err) {

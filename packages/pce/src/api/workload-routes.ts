@@ -13,14 +13,14 @@ export function workloadRoutes(r: RouteRegistry, pce: Pce): void {
   const tag = 'workloads';
   r.add({ method: 'get', path: '/orgs/:org/workloads', summary: 'List workloads (filters: labels, name, hostname, managed)', tag, collection: true }, async (q) => {
     const key = `${q.limit} ${q.query.get('labels') ?? ''} ${q.query.get('name') ?? ''} ${q.query.get('hostname') ?? ''} ${q.query.get('managed') ?? ''}`;
-    const { body, total } = await pce.workloadLists.getOrCompute(q.org, key, () =>
+    const list = await pce.workloadLists.getOrCompute(q.org, key, () =>
       pce.store.read(async (tx) => {
         const query = await parseWorkloadQuery(tx, q.org, q.query, q.limit);
         const { rows, total } = await tx.listWorkloads(q.org, query);
         return { body: JSON.stringify(await renderWorkloads(tx, q.org, rows)), total };
       }),
     );
-    return { rawList: body, total };
+    return { rawList: list.body, total: list.total, gzipped: list.gzipped };
   });
   r.add({ method: 'post', path: '/orgs/:org/workloads', summary: 'Create an unmanaged workload', tag, role: 'admin', body: WorkloadCreateSchema }, async (q) => ({
     status: 201,
