@@ -106,4 +106,25 @@ describe('flow accounting in a real nft (network namespaces)', { skip }, () => {
       srv.kill('SIGKILL');
     }
   });
+
+  it('ICMP echo: one element per echo id (type 8 << 8 | code 0 where the port would be), request in, reply out', (t) => {
+    if (spawnSync('python3', ['--version']).status !== 0) return t.skip('python3 (raw socket) not installed');
+    execFileSync('ip', ['netns', 'exec', host, 'nft', '-f', '-'], { input: renderNftables(plan({ enforcement_mode: 'visibility_only' }), ctx) });
+    const py = [
+      'import socket,struct',
+      'def cs(b):',
+      '  s=sum(struct.unpack("!%dH"%(len(b)//2),b)); s=(s>>16)+(s&0xffff); s+=s>>16; return (~s)&0xffff',
+      'for seq in (1,2,3):',
+      '  h=struct.pack("!BBHHH",8,0,0,0x1234,seq)+b"abcdefgh"',
+      '  s=socket.socket(socket.AF_INET,socket.SOCK_RAW,socket.IPPROTO_ICMP); s.sendto(struct.pack("!BBHHH",8,0,cs(h),0x1234,seq)+b"abcdefgh",("203.0.113.1",0))',
+    ].join('\n');
+    execFileSync('ip', ['netns', 'exec', peer, 'python3', '-c', py]);
+    execFileSync('sleep', ['0.3']);
+    const elems = (name: string): { val: { concat: unknown[] }; counter: { packets: number } }[] =>
+      ((JSON.parse(nft('-j', 'list', 'set', 'inet', 'palisade', name)) as { nftables: { set?: { elem?: { elem: never }[] } }[] }).nftables.find((x) => x.set)?.set?.elem ?? []).map((e) => e.elem);
+    const icmpIn = elems('flows_in_v4').filter((e) => e.val.concat[2] === 'icmp');
+    const icmpOut = elems('flows_out_v4').filter((e) => e.val.concat[2] === 'icmp');
+    assert.deepEqual(icmpIn.map((e) => [e.val.concat, e.counter.packets]), [[['203.0.113.2', '203.0.113.1', 'icmp', 0x1234, 8 << 8], 3]]);
+    assert.deepEqual(icmpOut.map((e) => e.counter.packets), [3], 'the three echo replies');
+  });
 });

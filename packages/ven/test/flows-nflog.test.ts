@@ -61,14 +61,16 @@ describe('NFLOG pcap parser', () => {
     assert.equal(parseAll(Buffer.from('hello, this is not a pcap file at all')).errors.length, 1);
   });
 
-  it('ICMP has no ports; a later IPv4 fragment has none either', () => {
+  it('ICMP has no ports but type, code and echo id; a later IPv4 fragment has no ports', () => {
     const icmp = Buffer.alloc(28);
     icmp[0] = 0x45;
     icmp.writeUInt16BE(28, 2);
     icmp[9] = 1;
     icmp.set([198, 51, 100, 2], 12);
     icmp.set([198, 51, 100, 1], 16);
-    assert.deepEqual(parseIpPacket(icmp), { family: 4, src: '198.51.100.2', dst: '198.51.100.1', proto: 1, length: 28 });
+    icmp[20] = 8; // echo request
+    icmp.writeUInt16BE(0x1234, 24);
+    assert.deepEqual(parseIpPacket(icmp), { family: 4, src: '198.51.100.2', dst: '198.51.100.1', proto: 1, length: 28, icmp: { type: 8, code: 0, id: 0x1234 } });
     const frag = Buffer.from(icmp);
     frag[9] = 17;
     frag.writeUInt16BE(100, 6); // fragment offset 100

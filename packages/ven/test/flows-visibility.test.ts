@@ -59,6 +59,19 @@ describe('flow aggregation and visibility levels', () => {
     ]);
   });
 
+  it('ICMP echo from the sets: no port, one connection per echo id; a potentially blocked ping is reported once, with that state', () => {
+    const a = new FlowAggregator((ip) => ip === HOST);
+    a.addLogged({ ts: T, group: 6, prefix: 'palisade-pblk-in ', family: 4, src: PEER, dst: HOST, proto: 1, icmp: { type: 8, code: 0, id: 0x1234 }, length: 84 });
+    a.addCounters('in', [delta(0x1234, 8 << 8, 252, PEER, HOST, 1)], T, T + 10_000);
+    a.addCounters('out', [delta(0x1234, 8 << 8, 252, PEER, HOST, 1)], T, T + 10_000);
+    a.addCounters('in', [delta(7, 8 << 8, 84, PEER, HOST, 1)], T, T + 10_000);
+    const f = a.drain('enhanced_data_collection', T + 10_000);
+    assert.deepEqual(f.map((x) => [x.proto, x.dst_port, x.state, x.connections, x.bytes_in, x.bytes_out]), [
+      [1, undefined, 'potentially_blocked', 1, 252, 252],
+      [1, undefined, 'allowed', 1, 84, 0],
+    ]);
+  });
+
   it('drain starts a new interval; ICMP flows have no port', () => {
     const a = new FlowAggregator((ip) => ip === HOST);
     a.addLogged({ ts: T, group: 5, prefix: 'palisade-drop-out ', family: 4, src: HOST, dst: PEER, proto: 1, length: 84 });

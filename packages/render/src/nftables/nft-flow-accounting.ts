@@ -14,9 +14,9 @@
  *   after Palisade's own `input`/`output` chains, so only packets those accepted (and no
  *   other table dropped first) are counted; blocked packets never get there, they go to NFLOG
  *   groups 5/6 through the log rules. Loopback is not accounted.
- * - TCP and UDP only (`ct original proto-dst` needs the protocol context that
- *   `meta l4proto { tcp, udp }` gives, and ICMP has no ports); `typeof` is avoided (it crashes
- *   nft 1.0.6 with `ct original proto-dst`), types are spelled out.
+ * - TCP, UDP and ICMP (`ct original proto-dst` needs the protocol context that `meta l4proto`
+ *   gives; see `updateRules`); `typeof` is avoided (it crashes nft 1.0.6 with `ct original
+ *   proto-dst`), types are spelled out.
  * - Present in every enforcing table unless the workload's visibility level is `flow_off`.
  *   The sets carry no elements in the script, so a set delta never touches them; a full
  *   replace starts them empty (the collector sees counters restart).
@@ -47,10 +47,17 @@ export function flowAccountingEnabled(plan: WorkloadPlan): boolean {
   return plan.visibility_level !== 'flow_off';
 }
 
-function updateRule(direction: LogDirection, family: Family): string {
+/**
+ * TCP and UDP, and ICMP echo and the like (conntrack's ICMP tuple holds the echo id where a
+ * source port would be and type << 8 | code where the destination port would be: one element
+ * per ping run). ICMP that is `related` (an error about another connection, carrying that
+ * connection's tuple) and untracked ICMPv6 (neighbour discovery) are left out.
+ */
+function updateRules(direction: LogDirection, family: Family): string[] {
   const ip = family === 4 ? 'ip' : 'ip6';
   const key = [`ct original ${ip} saddr`, `ct original ${ip} daddr`, 'meta l4proto', 'ct original proto-src', 'ct original proto-dst'].join(' . ');
-  return `meta nfproto ipv${family} meta l4proto { tcp, udp } update @${flowSetName(direction, family)} { ${key} }`;
+  const update = `update @${flowSetName(direction, family)} { ${key} }`;
+  return [`meta nfproto ipv${family} meta l4proto { tcp, udp } ${update}`, `meta nfproto ipv${family} meta l4proto ${family === 4 ? 'icmp' : 'ipv6-icmp'} ct state new,established ${update}`];
 }
 
 function flowChain(direction: LogDirection): NftChain {
@@ -61,7 +68,7 @@ function flowChain(direction: LogDirection): NftChain {
     priority: 'filter + 10',
     policy: 'accept',
     sections: [
-      { title: 'flow accounting: what the chains before accepted (loopback not counted)', rules: [direction === 'in' ? 'iif "lo" accept' : 'oif "lo" accept', updateRule(direction, 4), updateRule(direction, 6)] },
+      { title: 'flow accounting: what the chains before accepted (loopback not counted)', rules: [direction === 'in' ? 'iif "lo" accept' : 'oif "lo" accept', ...updateRules(direction, 4), ...updateRules(direction, 6)] },
     ],
   };
 }

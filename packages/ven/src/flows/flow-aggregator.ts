@@ -82,10 +82,17 @@ export class FlowAggregator {
     const ported = PORTED_PROTOCOLS.has(p.proto);
     if (ported && p.dport === undefined) return; // a later fragment: its first fragment was logged
     const conn = ported ? connKeyString({ src: p.src, dst: p.dst, proto: p.proto, sport: p.sport ?? 0, dport: p.dport ?? 0 }) : `log-${this.logged++}`;
-    if (meaning.decision === 'potentially_blocked' && (p.proto === 6 || p.proto === 17)) {
-      // The packet passed: the flow sets count this connection; they report it with this state.
-      this.marks.set(conn, p.ts);
-      return;
+    if (meaning.decision === 'potentially_blocked') {
+      // The packet passed: the flow sets count this connection (TCP, UDP, ICMP echo) and report it with this state.
+      if (p.proto === 6 || p.proto === 17) {
+        this.marks.set(conn, p.ts);
+        return;
+      }
+      const echo = p.icmp && ((p.proto === 1 && p.icmp.type === 8) || (p.proto === 58 && p.icmp.type === 128)) ? p.icmp : undefined;
+      if (echo) {
+        this.marks.set(connKeyString({ src: p.src, dst: p.dst, proto: p.proto, sport: echo.id, dport: (echo.type << 8) | echo.code }), p.ts);
+        return;
+      }
     }
     const e = this.entry(p.src, p.dst, p.proto, ported ? p.dport : undefined, meaning.direction === 'in' ? 'inbound' : 'outbound', meaning.decision, p.ts, p.ts);
     e.conns.add(conn);

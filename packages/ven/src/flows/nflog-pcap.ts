@@ -25,6 +25,8 @@ export interface NflogPacket {
   readonly proto: number;
   readonly sport?: number;
   readonly dport?: number;
+  /** ICMP / ICMPv6: type, code and the echo identifier (what conntrack keys an echo on). */
+  readonly icmp?: { readonly type: number; readonly code: number; readonly id: number };
   /** The IP packet's length (header included). */
   readonly length: number;
 }
@@ -76,6 +78,7 @@ export function parseIpPacket(p: Buffer): Omit<NflogPacket, 'ts' | 'group' | 'pr
     }
   } else return undefined;
   const base = { family, src, dst, proto, length };
+  if ((proto === 1 || proto === 58) && !fragment && l4 + 8 <= p.length) return { ...base, icmp: { type: p[l4] ?? 0, code: p[l4 + 1] ?? 0, id: p.readUInt16BE(l4 + 4) } };
   if (!PORTED.has(proto) || fragment || l4 + 4 > p.length) return base;
   return { ...base, sport: p.readUInt16BE(l4), dport: p.readUInt16BE(l4 + 2) };
 }
