@@ -105,7 +105,7 @@ describe('VEN flows in network namespaces', { skip, timeout: 300_000 }, () => {
       venHref.set(h, out.ven.href);
       workloadHref.set(h, out.workload.href);
     }
-    await fleet.startServers(h1, [8080, 9090, 6060, 5050, 7070]);
+    await fleet.startServers(h1, [8080, 9090, 6060, 4040, 5050, 7070]);
     for (const h of fleet.hosts) fleet.startVen(h);
     for (const h of fleet.hosts) await synced(h);
   });
@@ -163,6 +163,22 @@ describe('VEN flows in network namespaces', { skip, timeout: 300_000 }, () => {
     fleet.startVen(h2);
     await sleep(4_000);
     assert.equal(connections(await flowsTo(6060)), total);
+  });
+
+  it('VENs stopped cleanly: what their tables counted while they were down is reported after the restart, once', async () => {
+    await fleet.stopVen(h1);
+    await fleet.stopVen(h2);
+    assert.deepEqual(await connectTimes(h2, h1, 4040, 2), [true, true], 'the tables stay (fail-static) and keep counting');
+    fleet.startVen(h1);
+    fleet.startVen(h2);
+    const total = connections(await waitFor('the flows made while the VENs were down', async () => {
+      const f = await flowsTo(4040);
+      return connections(f) >= 4 ? f : undefined; // 2 connections, reported by both ends
+    }, 30_000));
+    await sleep(3_000);
+    assert.equal(connections(await flowsTo(4040)), total, 'counted once');
+    assert.ok(total < 8, String(total));
+    for (const h of fleet.hosts) await synced(h, 0);
   });
 
   it('enhanced_data_collection: bytes in and out, only for the host at that level', async () => {

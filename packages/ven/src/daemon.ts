@@ -136,6 +136,11 @@ export class VenDaemon {
     this.identity = identity;
     this.suspended = (await this.store.readLocal()).suspended;
     this.applied = await this.store.readPlan();
+    // Flows (issue 6): reported at the applied plan's visibility level while a table is installed.
+    // What the sets counted while the daemon was down is read before the re-apply below empties them.
+    const visibility = () => (this.applied && !this.suspended && this.applied.plan.enforcement_mode !== 'idle' ? this.applied.plan.visibility_level : undefined);
+    this.flows = new FlowCollector({ dataDir: this.opts.dataDir, log: this.log, transport: () => this.client?.transport, context: () => ({ visibility: visibility() }) });
+    await this.flows.resume();
     if (this.suspended && !this.applied) {
       await this.applier.removeTable();
     } else if (this.applied) {
@@ -168,10 +173,7 @@ export class VenDaemon {
       this.opts.backoff ? { backoff: this.opts.backoff } : {},
     );
     this.stream.start();
-    // Flows (issue 6): reported at the applied plan's visibility level while a table is installed.
-    const visibility = () => (this.applied && !this.suspended && this.applied.plan.enforcement_mode !== 'idle' ? this.applied.plan.visibility_level : undefined);
-    this.flows = new FlowCollector({ dataDir: this.opts.dataDir, log: this.log, transport: () => this.client?.transport, context: () => ({ visibility: visibility() }) });
-    this.flows.start();
+    this.flows?.start();
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? 30_000);
     this.scReportTimer = setInterval(() => void this.reportSecureConnect(false), this.opts.secureConnectCheckMs ?? 5_000);
     this.log.info({ pce: identity.pce_url, agent: identity.agent_id, suspended: this.suspended }, 'VEN running');

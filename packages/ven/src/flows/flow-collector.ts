@@ -13,6 +13,8 @@ import { PalisadeError } from '@palisade/core/errors.ts';
 import { FLOW_SETS } from '@palisade/render/nftables/nft-flow-accounting.ts';
 import { NFLOG_GROUP_BLOCKED, NFLOG_GROUP_POTENTIALLY_BLOCKED } from '@palisade/render/nftables/log-prefixes.ts';
 import type { PceTransport } from '../channel/pce-transport.ts';
+import { join } from 'node:path';
+import { ensurePrivateDir, readFileIfExists, removeFile, writeFileAtomic } from '../sys/files.ts';
 import { listSetJson, spawnBinary, type BinaryProcess } from '../sys/flow-io.ts';
 import { FlowAggregator, type FlowRecord, type VisibilityLevel } from './flow-aggregator.ts';
 import { FlowBuffer, type FlowBufferOptions } from './flow-buffer.ts';
@@ -209,10 +211,38 @@ export class FlowCollector {
     }
   }
 
+  private get countersPath(): string {
+    return join(this.buffer.dir, 'counters.json');
+  }
+
+  /**
+   * At daemon start, before the last plan is applied again (a full replace empties the flow
+   * sets): when the previous daemon stopped cleanly it left the counters of its last read, so
+   * what the sets counted since (the daemon was down, the table stayed) is collected exactly
+   * now. After a crash there is no such file and nothing is collected (it could count twice).
+   */
+  async resume(): Promise<void> {
+    const text = await readFileIfExists(this.countersPath).catch(() => undefined);
+    if (text === undefined) return;
+    await removeFile(this.countersPath);
+    try {
+      const saved = JSON.parse(text) as { at?: number; sets?: Record<string, [string, number, number][]> };
+      for (const [name, rows] of Object.entries(saved.sets ?? {})) this.trackers.get(name)?.restore(rows);
+      if (typeof saved.at === 'number') this.lastPoll = saved.at;
+    } catch {
+      return;
+    }
+    const wasStopped = this.stopped;
+    this.stopped = true; // collect only: no capture for this one read
+    await this.collectNow();
+    this.stopped = wasStopped;
+  }
+
   /** Unpair: stops collecting and removes the buffer (nothing more goes to a PCE that forgot this VEN). */
   async stopAndRemove(): Promise<void> {
     await this.stop();
     await this.buffer.remove();
+    await removeFile(this.countersPath);
   }
 
   /** Stops the timer and the captures; collects and stores what the sets counted since the last tick (sent on the next start). */
@@ -222,6 +252,10 @@ export class FlowCollector {
     if (this.stopped) return;
     this.stopped = true; // no capture starts, no send goes on from here on
     await this.collectNow(); // a send in flight is left to finish or fail: its batch stays on disk until acknowledged
+    // The counters of this last read, for the next start (see `resume`).
+    const sets = Object.fromEntries([...this.trackers].map(([name, t]) => [name, t.snapshot()]));
+    await ensurePrivateDir(this.buffer.dir).catch(() => undefined);
+    await writeFileAtomic(this.countersPath, JSON.stringify({ at: Date.now(), sets })).catch((err: unknown) => this.opts.log.warn({ err: message(err) }, 'flow counters not saved'));
     for (const t of this.restartTimers.values()) clearTimeout(t);
     this.restartTimers.clear();
     for (const c of this.captures.values()) c.stop();

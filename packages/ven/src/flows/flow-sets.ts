@@ -86,6 +86,15 @@ export class CounterTracker {
     return out;
   }
 
+  /** The last read, to carry over a daemon restart (`[key, packets, bytes]`). */
+  snapshot(): [string, number, number][] {
+    return [...this.last].map(([k, v]) => [k, v.packets, v.bytes]);
+  }
+
+  restore(rows: readonly (readonly [string, number, number])[]): void {
+    this.last = new Map(rows.map(([k, packets, bytes]) => [k, { packets, bytes }]));
+  }
+
   /** Forget everything (the set is gone: no table, or flow accounting off). */
   reset(): void {
     this.last = new Map();
