@@ -251,6 +251,24 @@ describe('VEN SecureConnect in network namespaces', { skip, timeout: 300_000 }, 
     await bringUp(h2, h1);
   });
 
+  it('a VEN killed outright leaves its charon; the restarted VEN stops that one (by its PID file) and runs its own', async () => {
+    const old = charonPid(h1);
+    assert.ok(old);
+    await new Promise<void>((done) => {
+      h1.ven?.once('exit', () => done());
+      h1.ven?.kill('SIGKILL');
+    });
+    assert.ok(alive(old), 'charon outlives a SIGKILLed VEN');
+    fleet.startVen(h1);
+    const next = await waitFor('h1 to run a new charon', async () => {
+      const p = charonPid(h1);
+      return p !== undefined && p !== old && alive(p) ? p : undefined;
+    }, 30_000);
+    await waitFor('the orphaned charon to be gone', async () => !alive(old), 10_000);
+    assert.ok(alive(next));
+    await bringUp(h1, h2);
+  });
+
   it('unpair stops charon and removes its files', async () => {
     const pid = charonPid(h2);
     assert.ok(pid);

@@ -7,6 +7,7 @@ import { activate, type ActivateOptions } from './channel/activation.ts';
 import { AgentClient } from './channel/agent-client.ts';
 import { sendControl } from './control/control-socket.ts';
 import { VenDaemon, renderContext, type VenDaemonOptions, type VenStatus } from './daemon.ts';
+import { SecureConnect } from './secure-connect/secure-connect.ts';
 import { VenStateStore, type VenIdentity } from './state/ven-state-store.ts';
 import { Nft } from './sys/nft.ts';
 
@@ -71,7 +72,11 @@ export async function suspendVen(dataDir: string): Promise<{ daemon: boolean }> 
   await store.requireIdentity();
   if ((await sendControl(store.socketPath, 'suspend')) !== undefined) return { daemon: true };
   await store.writeLocal({ suspended: true });
-  await new NftablesApplier({ nft: new Nft() }).removeTable();
+  // SecureConnect stays in force (DESIGN §3): with peers, the SecureConnect-only table.
+  const plan = await store.readPlan();
+  const applier = new NftablesApplier({ nft: new Nft() });
+  if (plan && plan.plan.secure_connect.peers.length > 0) await applier.apply(plan.plan, renderContext(plan.pce, true));
+  else await applier.removeTable();
   return { daemon: false };
 }
 
@@ -101,6 +106,7 @@ export async function unpairVen(dataDir: string): Promise<{ daemon: boolean; pce
     client.close();
   }
   await new NftablesApplier({ nft: new Nft() }).removeTable();
+  await new SecureConnect({ dataDir, log: { info: () => undefined, warn: () => undefined, error: () => undefined } }).remove();
   await store.removeAll();
   return { daemon: false, pce_told: told };
 }

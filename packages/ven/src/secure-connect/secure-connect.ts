@@ -287,9 +287,10 @@ export class SecureConnect {
     return this.serial(() => this.stopCharon());
   }
 
-  /** Unpair: charon stopped and everything under `<data-dir>/ipsec` removed. */
+  /** Unpair: charon stopped (ours, or one a killed VEN left) and everything under `<data-dir>/ipsec` removed. */
   remove(): Promise<void> {
     return this.serial(async () => {
+      await this.killOrphan();
       await this.stopCharon();
       this.plan = undefined;
       await removeTree(this.paths.dir);
