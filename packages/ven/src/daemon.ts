@@ -109,6 +109,8 @@ export class VenDaemon {
   private queue: Promise<void> = Promise.resolve();
   private pendingEvents: AgentEvent[] = [];
   private stopping: Promise<void> | undefined;
+  /** Unpaired: nothing may load a table any more (a delivery or a tamper check queued behind the unpair would). */
+  private removed = false;
   private resolveDone: () => void = () => undefined;
   readonly done: Promise<void>;
 
@@ -205,7 +207,7 @@ export class VenDaemon {
     const d = this.latest;
     this.latest = undefined;
     const identity = this.identity;
-    if (!d || !identity) return;
+    if (!d || !identity || this.removed) return;
     const endpoint = pceEndpoint(identity, d.pce);
     const record: StoredPlan = { delivery: d.delivery, policy_version: d.policy_version, plan: d.plan, pce: endpoint, applied_at: new Date().toISOString() };
     this.syncState = 'applying';
@@ -248,7 +250,7 @@ export class VenDaemon {
   /** The delivery's SecureConnect configuration into the VEN's charon (after nftables: plaintext is already dropped). */
   private async applySecureConnect(d: PolicyDelivery): Promise<void> {
     const r = await this.secureConnect.apply(d.plan, d.psk);
-    if (d.psk && r.connections > 0) this.pskGeneration = d.psk.generation;
+    if (d.psk) this.pskGeneration = d.psk.generation;
     if (r.certificateError) {
       this.log.error({ delivery: d.delivery, err: r.certificateError }, 'SecureConnect certificate problem');
       this.pushEvent({ type: 'secure_connect_certificate', severity: 'error', message: `SecureConnect certificate: ${r.certificateError}`, details: { delivery: d.delivery, peers: [...r.errors.keys()].slice(0, 50) } });
@@ -316,7 +318,7 @@ export class VenDaemon {
 
   private checkTamper(why: 'event' | 'periodic', deep: boolean): Promise<void> {
     return this.enqueue('tamper check', async () => {
-      if (this.suspended || this.stopping) return;
+      if (this.suspended || this.stopping || this.removed) return;
       const r = await this.applier.inspect({ deep });
       if (r.ok) return;
       this.log.warn({ reason: r.reason, trigger: why }, 'the Palisade table was changed outside Palisade; restoring');
@@ -396,6 +398,7 @@ export class VenDaemon {
   }
 
   private async removeEverything(): Promise<void> {
+    this.removed = true;
     this.tamper?.stop();
     await this.applier.removeTable();
     this.applier.forget();
