@@ -154,5 +154,5 @@ export async function findHostIdentity(etcDir: string, caIdentity: string): Prom
       };
     }
   }
-  throw new CertificateError(`no identity certificate issued by "${caIdentity}": ${problems.join('; ')}`);
+  throw new CertificateError(`no identity certificate issued by "${caIdentity}": ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`);
 }

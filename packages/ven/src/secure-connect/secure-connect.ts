@@ -323,7 +323,13 @@ export class SecureConnect {
   }
 }
 
+/** The PCE keeps reasons up to 1024 characters. */
 function peerState(p: SecureConnectPeer, error: string | undefined, sas: readonly IkeSaInfo[], running: boolean, listError: string | undefined): PeerState {
+  const s = peerStateUncut(p, error, sas, running, listError);
+  return s.reason !== undefined && s.reason.length > 1000 ? { ...s, reason: `${s.reason.slice(0, 999)}…` } : s;
+}
+
+function peerStateUncut(p: SecureConnectPeer, error: string | undefined, sas: readonly IkeSaInfo[], running: boolean, listError: string | undefined): PeerState {
   const base = { workload: { href: p.workload }, ...(p.ike_version ? { ike_version: p.ike_version } : {}) };
   if (!p.capable || p.ike_version === null) return { ...base, state: 'error', reason: 'the peer cannot do SecureConnect (idle, unmanaged or an OS without IPsec): no SA, traffic with it is blocked' };
   if (error) return { ...base, state: 'error', reason: error };
