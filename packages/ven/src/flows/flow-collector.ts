@@ -15,7 +15,7 @@ import { NFLOG_GROUP_BLOCKED, NFLOG_GROUP_POTENTIALLY_BLOCKED } from '@palisade/
 import type { PceTransport } from '../channel/pce-transport.ts';
 import { join } from 'node:path';
 import { ensurePrivateDir, readFileIfExists, removeFile, writeFileAtomic } from '../sys/files.ts';
-import { listSetJson, spawnBinary, type BinaryProcess } from '../sys/flow-io.ts';
+import { listSetJson, spawnBinary, tcpdumpCommand, type BinaryProcess } from '../sys/flow-io.ts';
 import { FlowAggregator, type FlowRecord, type VisibilityLevel } from './flow-aggregator.ts';
 import { FlowBuffer, type FlowBufferOptions } from './flow-buffer.ts';
 import { CounterTracker, parseFlowSetListing } from './flow-sets.ts';
@@ -41,7 +41,7 @@ export interface FlowCollectorOptions {
   readonly intervalMs?: number;
   /** argv that runs nft (default `['nft']`). */
   readonly nft?: readonly string[];
-  /** argv that runs tcpdump (default `['tcpdump']`). */
+  /** argv that runs tcpdump (default: `tcpdumpCommand()`, tied to the VEN's life when setpriv is there). */
   readonly tcpdump?: readonly string[];
   readonly table?: string;
   readonly buffer?: FlowBufferOptions;
@@ -135,7 +135,7 @@ export class FlowCollector {
   }
 
   private startCapture(group: number): void {
-    const [bin = 'tcpdump', ...pre] = this.opts.tcpdump ?? ['tcpdump'];
+    const [bin = 'tcpdump', ...pre] = this.opts.tcpdump ?? tcpdumpCommand();
     const parser = new NflogPcapStream(
       (p) => this.aggregator.addLogged(p),
       (msg) => this.opts.log.warn({ group, err: msg }, 'NFLOG capture output not understood'),

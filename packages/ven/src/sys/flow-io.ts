@@ -5,6 +5,7 @@
  * the append-only segment files of the on-disk flow buffer.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { runCommand, type CommandResult } from './run-command.ts';
 
@@ -12,6 +13,18 @@ import { runCommand, type CommandResult } from './run-command.ts';
 export function listSetJson(nft: readonly string[], table: string, set: string): Promise<CommandResult> {
   const [bin = 'nft', ...pre] = nft;
   return runCommand(bin, [...pre, '-j', 'list', 'set', 'inet', table, set], { timeoutMs: 30_000 });
+}
+
+/**
+ * The argv that starts tcpdump so that it dies with the VEN: through util-linux `setpriv
+ * --pdeathsig KILL` when installed, with `-Z root` (tcpdump otherwise switches to its own user,
+ * and a credential change clears the parent-death signal). Without it, a VEN killed with
+ * SIGKILL leaves tcpdump waiting for the next NFLOG packet (it only notices the closed pipe
+ * when it writes) — forever in a namespace that is gone.
+ */
+export function tcpdumpCommand(): string[] {
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+  return setpriv ? [setpriv, '--pdeathsig', 'KILL', '--', 'tcpdump', '-Z', 'root'] : ['tcpdump'];
 }
 
 export interface BinaryProcess {
