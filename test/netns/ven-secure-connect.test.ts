@@ -173,6 +173,14 @@ describe('VEN SecureConnect in network namespaces', { skip, timeout: 300_000 }, 
     }
   });
 
+  it('an interface MTU above 1400 with SecureConnect on becomes a warning event on the PCE', async () => {
+    const events = await waitFor('an agent.secure_connect_mtu event', async () => {
+      const e = (await fleet.api('GET', '/orgs/1/events?event_type=agent.secure_connect_mtu')).body as unknown[];
+      return e.length > 0 ? e : undefined;
+    }, 20_000, 500);
+    assert.match(JSON.stringify(events), /eth0/);
+  });
+
   it('fail closed: plaintext TCP between the pair is dropped on every port; a host without the rule still talks to them in clear', async () => {
     assert.equal(await fleet.connects(h1, h2, 5432), false, 'the rule port, without ESP');
     assert.equal(await fleet.connects(h2, h1, 8080), false, 'another port: host to host');
@@ -218,6 +226,23 @@ describe('VEN SecureConnect in network namespaces', { skip, timeout: 300_000 }, 
     const sa13 = await bringUp(h1, h3);
     assert.equal(sa13.state, 'ESTABLISHED');
     assert.equal(await fleet.connects(h3, h1, 8080), false, 'h3 is a SecureConnect peer now: no plaintext');
+  });
+
+  it('idle: the VEN stops its charon and removes its config; its peers report it as unable to do SecureConnect', async () => {
+    const pid = charonPid(h3);
+    assert.ok(pid);
+    const d = (await ven(h3)).policy_sync.delivered;
+    await fleet.api('PUT', workloadHref.get(h3) ?? '', { enforcement_mode: 'idle' });
+    await synced(h3, d);
+    await waitFor('h3 charon to exit', async () => !alive(pid), 10_000);
+    assert.equal(existsSync(join(ipsecDir(h3), 'swanctl', 'swanctl.conf')), false);
+    assert.equal(existsSync(join(ipsecDir(h3), 'swanctl', 'palisade-secrets.conf')), false);
+    assert.equal(table(h3), '', 'idle installs nothing');
+    const p = await waitFor('h1 to report h3', async () => {
+      const v = (await scView(h1)).peers.find((x) => x.workload.href === workloadHref.get(h3));
+      return v && v.state !== 'down' ? v : undefined;
+    }, 20_000, 500);
+    assert.match(p.reason ?? '', /cannot do SecureConnect/);
   });
 
   it('suspend keeps the IKE SA and the IPsec-only rules, and removes the rest of the firewall', async () => {
