@@ -17,7 +17,6 @@ import { startDaemon, type DaemonProcess } from '../sys/daemon-process.ts';
 import { ensurePrivateDir, readFileIfExists, removeFile, removeTree, writeFileAtomic } from '../sys/files.ts';
 import { interfaceMtus } from '../sys/net.ts';
 import { runCommand, type CommandResult } from '../sys/run-command.ts';
-import { CertificateError, findHostIdentity } from './certificates.ts';
 import { charonEnv, charonPaths, strongswanConf, type CharonPaths } from './charon-files.ts';
 import { parseListSas, type IkeSaInfo } from './sa-list.ts';
 
@@ -123,6 +122,8 @@ export class SecureConnect {
     let certificate: SwanctlCertificate | undefined;
     const ca = capable.find((p) => p.auth.method === 'certificate' && p.auth.ca_identity !== null)?.auth;
     if (ca && ca.method === 'certificate' && ca.ca_identity !== null) {
+      // Loaded only in certificate mode: node-forge stays out of a PSK daemon's memory.
+      const { CertificateError, findHostIdentity } = await import('./certificates.ts');
       try {
         const id = await findHostIdentity(join(this.opts.dataDir, 'etc'), ca.ca_identity);
         await this.ensureDirs();
