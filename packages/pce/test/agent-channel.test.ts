@@ -205,21 +205,34 @@ describe('agent channel', () => {
       const nb = sb.events.length;
       const started = obj(await t.api('post', '/orgs/1/secure_connect/psk_rotation', {}));
       assert.equal(started['state'], 'rotating');
-      const rotA = (await sa.next('policy', na))['psk'] as { current: string; previous: string; generation: number };
-      assert.equal(rotA.previous, psk.current, 'both keys while rotating');
-      assert.notEqual(rotA.current, psk.current);
-      await sb.next('policy', nb);
-
+      // Step 1: everyone accepts the new key but still authenticates with the old one.
+      const step1 = (await sa.next('policy', na))['psk'] as { current: string; previous: string; generation: number };
+      assert.equal(step1.current, psk.current);
+      assert.notEqual(step1.previous, psk.current);
+      const newKey = step1.previous;
+      assert.equal(((await sb.next('policy', nb))['psk'] as { generation: number }).generation, step1.generation);
       const early = await t.api('post', '/orgs/1/secure_connect/psk_rotation/complete', {});
-      assert.equal(early.status, 409, 'b and a still report the old generation');
+      assert.equal(early.status, 409, 'nobody authenticates with the new key yet');
       assert.match(early.text, /psk_rotation_incomplete/);
-      for (const id of [a, b]) assert.equal((await agent('heartbeat', id, { psk_generation: rotA.generation })).status, 204);
+
+      // Once both have step 1, step 2 goes out by itself: authenticate with the new key, still accept the old.
+      const na2 = sa.events.length;
+      assert.equal((await agent('heartbeat', a, { psk_generation: step1.generation })).status, 204);
+      assert.equal(sa.events.length, na2, 'b has not acknowledged step 1: no step 2 yet');
+      assert.equal((await agent('ack', b, { delivery: 1, status: 'applied', psk_generation: step1.generation })).status, 204);
+      const step2 = (await sa.next('policy', na2))['psk'] as { current: string; previous: string; generation: number };
+      assert.deepEqual([step2.current, step2.previous], [newKey, psk.current]);
+      assert.ok(step2.generation > step1.generation);
+      assert.equal((obj(await t.api('get', '/orgs/1/secure_connect/psk')))['step'], 2);
+      assert.equal((await t.api('post', '/orgs/1/secure_connect/psk_rotation/complete', {})).status, 409, 'step 2 not acknowledged yet');
+
+      for (const id of [a, b]) assert.equal((await agent('heartbeat', id, { psk_generation: step2.generation })).status, 204);
       const status = obj(await t.api('get', '/orgs/1/secure_connect/psk'));
       assert.equal(status['vens_on_current'], status['vens_total']);
-      const na2 = sa.events.length;
+      const na3 = sa.events.length;
       assert.equal((await t.api('post', '/orgs/1/secure_connect/psk_rotation/complete', {})).status, 200);
-      const after = (await sa.next('policy', na2))['psk'] as { current: string; previous: string | null };
-      assert.deepEqual([after.current, after.previous], [rotA.current, null], 'old key dropped after completion');
+      const after = (await sa.next('policy', na3))['psk'] as { current: string; previous: string | null };
+      assert.deepEqual([after.current, after.previous], [newKey, null], 'old key dropped after completion');
     } finally {
       sa.close();
       sb.close();

@@ -6,12 +6,13 @@ import type { IncomingMessage } from 'node:http';
 import type { Context, Hono } from 'hono';
 import { notFound } from '@palisade/core/errors.ts';
 import { parseInput } from '@palisade/core/validate.ts';
-import type { ChangeResult, WorkloadPlan } from '@palisade/core/compute/index.ts';
+import type { ChangeResult } from '@palisade/core/compute/index.ts';
 import type { PskDelivery } from './psk-cache.ts';
 import type { Pce } from '../pce.ts';
 import { toErrorResponse } from '../api/http-errors.ts';
 import { AckSchema, ActivateSchema, AgentEventsSchema, HeartbeatSchema, SecureConnectReportSchema } from './agent-schemas.ts';
-import { ack, activate, agentEvents, authenticateAgent, heartbeat, recordDelivered, reportSecureConnect, unpairVen } from './agent-service.ts';
+import { ack, activate, agentEvents, authenticateAgent, heartbeat, reportSecureConnect, unpairVen } from './agent-service.ts';
+import { pushPlan } from './deliveries.ts';
 import type { AgentHub, AgentStream } from './agent-hub.ts';
 
 const PING_MS = 15_000;
@@ -32,37 +33,11 @@ function localEndpoint(c: Context, fallbackPort: number): { addresses: string[];
   return { addresses: addr ? [addr] : [], port: socket?.localPort ?? fallbackPort };
 }
 
-/** Whether a plan needs the org's PSK: it has PSK-authenticated SecureConnect peers. */
-export function needsPsk(plan: WorkloadPlan): boolean {
-  return plan.secure_connect.peers.some((p) => p.capable && p.auth.method === 'psk');
-}
-
-/** Push a plan as a new delivery (the PSK only to agents whose plan needs it). */
-function pushPlan(pce: Pce, hub: AgentHub, s: AgentStream, plan: WorkloadPlan, version: number, psk: PskDelivery | null, floor: number): void {
-  const delivery = hub.nextDelivery(s.org, s.venId, floor);
-  hub.push(s, { delivery, policy_version: version, plan, pce: s.pce, psk: needsPsk(plan) ? psk : null });
-  recordDelivered(pce, { org: s.org, venId: s.venId }, delivery).catch((err: unknown) => pce.env.log.warn({ err, ven: s.venId }, 'recording a delivery failed'));
-}
-
 /** Send the current plan of a stream's workload as a new delivery. */
 async function deliver(pce: Pce, hub: AgentHub, s: AgentStream, floor: number): Promise<void> {
   const { plan, version } = await pce.compute.plan(s.org, s.workloadId);
   if (!plan) return;
   pushPlan(pce, hub, s, plan, version, await pce.psk.get(s.org), floor);
-}
-
-/** Re-deliver every connected agent of an org (after a PSK rotation step). */
-export async function redeliverOrg(pce: Pce, org: number): Promise<number> {
-  pce.psk.forget(org);
-  const psk = await pce.psk.get(org);
-  let n = 0;
-  for (const s of pce.agents.streamsOfOrg(org)) {
-    const current = pce.compute.currentPlan(org, s.workloadId) ?? (await pce.compute.plan(org, s.workloadId));
-    if (!current.plan) continue;
-    pushPlan(pce, pce.agents, s, current.plan, current.version, psk, 0);
-    n++;
-  }
-  return n;
 }
 
 export function mountAgentRoutes(app: Hono, pce: Pce, hub: AgentHub): void {

@@ -10,6 +10,8 @@ import { recordEvent } from '../services/events.ts';
 import { writeWorkloads } from '../services/workloads.ts';
 import type { ActivateSchema, AckSchema, AgentEventsSchema, HeartbeatSchema, SecureConnectReportSchema } from './agent-schemas.ts';
 import { agentIdOf, getVen, parseAgentId, putVen, type SecureConnectPeerState, type VenRecord } from './ven-record.ts';
+import { pskDelivery, pskVens, rotating } from './psk-rotation.ts';
+import { redeliverOrg } from './deliveries.ts';
 
 export interface AgentIdentity {
   readonly org: number;
@@ -111,6 +113,11 @@ export async function recordDelivered(pce: Pce, a: Pick<AgentIdentity, 'org' | '
 }
 
 export async function ack(pce: Pce, a: AgentIdentity, input: z.output<typeof AckSchema>): Promise<void> {
+  if (input.psk_generation !== undefined) {
+    const step = input.psk_generation;
+    await updateVen(pce, a, (v) => ({ ...v, psk_generation: step }));
+    await advanceRotation(pce, a.org);
+  }
   const v = await updateVen(pce, a, (v) =>
     input.status === 'applied'
       ? { ...v, applied: Math.max(v.applied, input.delivery), applied_hash: input.hash ?? v.applied_hash, sync_state: input.delivery >= v.delivered ? 'synced' : 'applying', sync_message: null, ...(input.psk_generation !== undefined ? { psk_generation: input.psk_generation } : {}) }
@@ -125,6 +132,11 @@ export async function ack(pce: Pce, a: AgentIdentity, input: z.output<typeof Ack
 
 export async function heartbeat(pce: Pce, a: AgentIdentity, input: z.output<typeof HeartbeatSchema>): Promise<void> {
   const now = pce.env.now().toISOString();
+  if (input.psk_generation !== undefined) {
+    const step = input.psk_generation;
+    await updateVen(pce, a, (v) => ({ ...v, psk_generation: step }));
+    await advanceRotation(pce, a.org);
+  }
   await updateVen(pce, a, (v) => ({
     ...v,
     last_heartbeat_on: now,
@@ -198,4 +210,16 @@ export async function reportSecureConnect(pce: Pce, a: AgentIdentity, ven: VenRe
       }),
     );
   }
+}
+
+/**
+ * After a VEN reports its PSK step: when every VEN has accepted the new key (step 1), move
+ * everyone to step 2 at once rather than at the next cache expiry.
+ */
+async function advanceRotation(pce: Pce, org: number): Promise<void> {
+  const now = await pce.store.read(async (tx) => {
+    const o = await tx.getOrg(org);
+    return o && rotating(o) ? pskDelivery(o, await pskVens(tx, org)) : undefined;
+  });
+  if (now && now.generation !== pce.psk.lastStep(org)) await redeliverOrg(pce, org);
 }

@@ -1,16 +1,12 @@
 /**
- * The org's SecureConnect PSK as agents receive it. Read from the store at most every few
- * seconds per org (a push to 1,000 agents must not read it 1,000 times); a rotation in this
- * process drops the cached value at once.
+ * The org's SecureConnect PSK as agents receive it (the rotation step included). Read from
+ * the store at most every few seconds per org (a push to 1,000 agents must not read it 1,000
+ * times); a rotation step in this process drops the cached value at once.
  */
 import type { Store } from '../store/store.ts';
+import { pskDelivery, pskVens, type PskDelivery } from './psk-rotation.ts';
 
-export interface PskDelivery {
-  readonly current: string;
-  /** During a rotation: the previous key, still accepted (make-before-break). */
-  readonly previous: string | null;
-  readonly generation: number;
-}
+export type { PskDelivery } from './psk-rotation.ts';
 
 const TTL_MS = 5_000;
 
@@ -18,6 +14,8 @@ export class PskCache {
   readonly #store: Store;
   readonly #now: () => number;
   readonly #cache = new Map<number, { value: PskDelivery; at: number }>();
+  /** The rotation step last handed out per org (survives cache expiry). */
+  readonly #lastStep = new Map<number, number>();
 
   constructor(store: Store, now: () => number) {
     this.#store = store;
@@ -27,9 +25,12 @@ export class PskCache {
   async get(org: number): Promise<PskDelivery | null> {
     const hit = this.#cache.get(org);
     if (hit && this.#now() - hit.at < TTL_MS) return hit.value;
-    const o = await this.#store.read((tx) => tx.getOrg(org));
-    if (!o) return null;
-    const value = { current: o.psk, previous: o.psk_previous, generation: o.psk_generation };
+    const value = await this.#store.read(async (tx) => {
+      const o = await tx.getOrg(org);
+      return o ? pskDelivery(o, await pskVens(tx, org)) : null;
+    });
+    if (!value) return null;
+    this.#lastStep.set(org, value.generation);
     this.#cache.set(org, { value, at: this.#now() });
     return value;
   }
@@ -38,6 +39,10 @@ export class PskCache {
   peek(org: number): PskDelivery | null | undefined {
     const hit = this.#cache.get(org);
     return hit && this.#now() - hit.at < TTL_MS ? hit.value : undefined;
+  }
+
+  lastStep(org: number): number | undefined {
+    return this.#lastStep.get(org);
   }
 
   forget(org: number): void {

@@ -19,7 +19,8 @@ import { hashPassword, sha256Hex } from '../auth/secrets.ts';
 import { recordEvent } from './events.ts';
 import { getObject, writeDraft } from './policy-store.ts';
 import type { VenRecord } from '../agents/ven-record.ts';
-import { redeliverOrg } from '../agents/agent-routes.ts';
+import { redeliverOrg } from '../agents/deliveries.ts';
+import { pskDelivery, pskVens, readyStep } from '../agents/psk-rotation.ts';
 
 export interface NewApiKey {
   readonly href: string;
@@ -111,17 +112,15 @@ export async function deleteApiKey(pce: Pce, p: Principal, userId: string, keyId
   pce.auth.forget(keyId);
 }
 
-/** VENs that use SecureConnect (reported a PSK generation) and are still paired. */
-async function pskVens(tx: StoreTx, org: number): Promise<VenRecord[]> {
-  return (await tx.listDocs(org, 'vens')).map((d) => JSON.parse(d.data) as VenRecord).filter((v) => v.status !== 'unpaired' && v.psk_generation !== undefined);
-}
-
 /** The PSK's state, never the key itself. */
 export function pskStatus(o: OrgRow, vens: readonly VenRecord[]): unknown {
-  const behind = vens.filter((v) => v.psk_generation !== o.psk_generation);
+  const ready = readyStep(o);
+  const behind = vens.filter((v) => (v.psk_generation ?? 0) < ready);
   return {
     generation: o.psk_generation,
     state: o.psk_previous === null ? 'steady' : 'rotating',
+    /** 1: agents accept the new key; 2: they authenticate with it (complete is possible). */
+    step: o.psk_previous === null ? null : pskDelivery(o, vens).generation === 3 * o.psk_generation - 1 ? 2 : 1,
     rotation_started_at: o.psk_rotation_started_at,
     vens_on_current: vens.length - behind.length,
     vens_total: vens.length,
@@ -163,9 +162,9 @@ export async function completePskRotation(pce: Pce, p: Principal, force: boolean
     await tx.lockOrg(p.org);
     const o = await requireOrg(tx, p.org);
     if (o.psk_previous === null) throw invalid('psk_rotation_not_in_progress', 'no PSK rotation is in progress; start one with POST …/secure_connect/psk_rotation');
-    const behind = (await pskVens(tx, p.org)).filter((v) => v.psk_generation !== o.psk_generation);
+    const behind = (await pskVens(tx, p.org)).filter((v) => (v.psk_generation ?? 0) < readyStep(o));
     if (behind.length > 0 && !force) {
-      throw conflict('psk_rotation_incomplete', `${behind.length} VEN(s) do not have the new key yet (${behind.slice(0, 10).map((v) => v.hostname).join(', ')}); dropping the old key now would cut them off. Wait, or complete with {"force": true}`);
+      throw conflict('psk_rotation_incomplete', `${behind.length} VEN(s) do not authenticate with the new key yet (${behind.slice(0, 10).map((v) => v.hostname).join(', ')}); dropping the old key now would cut them off. Wait, or complete with {"force": true}`);
     }
     const next = { psk: o.psk, psk_previous: null, psk_generation: o.psk_generation, psk_rotation_started_at: null };
     await tx.updateOrgPsk(p.org, next);
