@@ -27,7 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { computePlans } from '@palisade/core/compute/index.ts';
 import type { ComputeWorkload, PolicySnapshot, WorkloadPlan } from '@palisade/core/compute/index.ts';
-import { renderNftables, renderSwanctl, SWANCTL_SECRETS_FILE } from '@palisade/render';
+import { renderNftables, renderStrongswanConf, renderSwanctl, SWANCTL_SECRETS_FILE } from '@palisade/render';
 import type { NftRenderContext } from '@palisade/render';
 import { guestAvailable, runInGuest } from '../support/qemu-guest.ts';
 import type { GuestResult } from '../support/qemu-guest.ts';
@@ -54,34 +54,9 @@ const skipRequested = process.env['PALISADE_SKIP_GUEST'] === '1';
 const skip = skipRequested ? `PALISADE_SKIP_GUEST=1${avail.ok ? '' : ` (${avail.why ?? ''})`}` : false;
 if (skip !== false) process.stderr.write(`test/guest/ipsec-kernel: skipped: ${skip}\n`);
 
-/** strongswan.conf of one namespace's charon (LAB.md: own vici socket, explicit plugins, filelog). */
+/** strongswan.conf of one namespace's charon: the product's, with IKE and kernel logs verbose. */
 function strongswanConf(dir: string): string {
-  return `charon-systemd {
-  load = random nonce openssl pem pkcs1 pkcs8 pkcs12 x509 revocation constraints pubkey kdf gcm aes sha1 sha2 hmac gmp curve25519 kernel-netlink socket-default vici updown
-  install_routes = no
-  plugins {
-    vici {
-      socket = unix://${dir}/charon.vici
-    }
-  }
-  journal {
-    default = -1
-  }
-  filelog {
-    charon {
-      path = ${dir}/charon.log
-      time_format = %T
-      default = 1
-      ike = 2
-      knl = 2
-    }
-  }
-}
-swanctl {
-  load = random nonce openssl pem pkcs1 pkcs8 pkcs12 x509 pubkey sha1 sha2 hmac aes
-  socket = unix://${dir}/charon.vici
-}
-`;
+  return renderStrongswanConf({ log: `${dir}/charon.log`, vici: `unix://${dir}/charon.vici`, logLevels: { ike: 2, knl: 2 } });
 }
 
 const ORG = 1;

@@ -18,6 +18,7 @@ export {
 } from './nftables/log-prefixes.ts';
 export { renderSwanctl, connectionStem, ESP_PROPOSALS, IKE_PROPOSALS, SWANCTL_SECRETS_FILE } from './strongswan/swanctl-renderer.ts';
 export type { SwanctlCertificate, SwanctlFiles, SwanctlRenderContext } from './strongswan/swanctl-renderer.ts';
+export { renderStrongswanConf, CHARON_PLUGINS, SWANCTL_PLUGINS, type StrongswanConfOptions } from './strongswan/strongswan-conf.ts';
 export { renderWindows } from './windows/windows-renderer.ts';
 export type { WindowsRenderContext } from './windows/windows-renderer.ts';
 export { SC_PEERS_STEM, SC_TCP_MSS, scPeersSetName } from './nftables/nft-secure-connect.ts';

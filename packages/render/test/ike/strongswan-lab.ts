@@ -10,10 +10,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { renderStrongswanConf } from '../../src/strongswan/strongswan-conf.ts';
 
-export const CHARON_PLUGINS = 'random nonce openssl pem pkcs1 pkcs8 pkcs12 x509 revocation constraints pubkey kdf gcm aes sha1 sha2 hmac gmp curve25519 kernel-netlink socket-default vici updown';
 /** swanctl parses credentials itself before sending them over vici; a short list keeps it fast. */
-const SWANCTL_PLUGINS = 'random nonce openssl pem pkcs1 pkcs7 pkcs8 pkcs12 x509 pubkey sha1 sha2 hmac aes';
 
 /** Looks the binaries up on PATH without running them: `charon-systemd --version` would start a daemon (LAB.md). */
 export function strongswanMissing(): string | false {
@@ -65,34 +64,7 @@ export class LabHost {
   /** The per-host strongswan.conf: one key per line (LAB.md), both daemon and swanctl sections. */
   writeConfig(): void {
     for (const d of ['x509', 'x509ca', 'private', 'pkcs12']) mkdirSync(join(this.swanctlDir, d), { recursive: true });
-    const conf = [
-      'charon-systemd {',
-      `\tload = ${CHARON_PLUGINS}`,
-      '\tinstall_routes = no',
-      '\tfilelog {',
-      '\t\tcharon {',
-      `\t\t\tpath = ${this.log}`,
-      '\t\t\tflush_line = yes',
-      '\t\t\tdefault = 1',
-      '\t\t\tike = 2',
-      '\t\t\tcfg = 2',
-      '\t\t}',
-      '\t}',
-      '\tjournal {',
-      '\t\tdefault = -1',
-      '\t}',
-      '\tplugins {',
-      '\t\tvici {',
-      `\t\t\tsocket = ${this.vici}`,
-      '\t\t}',
-      '\t}',
-      '}',
-      'swanctl {',
-      `\tload = ${SWANCTL_PLUGINS}`,
-      `\tsocket = ${this.vici}`,
-      '}',
-      '',
-    ].join('\n');
+    const conf = renderStrongswanConf({ log: this.log, vici: this.vici, logLevels: { cfg: 2, ike: 2 } });
     writeFileSync(join(this.dir, 'strongswan.conf'), conf);
   }
 
