@@ -4,6 +4,7 @@
 //   pce   ← core
 //   ven   ← core, render (the agent: never the server, never the CLI)
 //   cli   ← core, pce (nothing imports cli)
+//   console ← core; a browser app that reaches the PCE through its public API only
 import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process', 'url', 'util', 'stream', 'events', 'worker_threads'];
@@ -12,7 +13,7 @@ export default tseslint.config(
   { ignores: ['node_modules/**', 'data/**', '*.tmp.ts', '**/*.js', '**/*.mjs', 'bench/out/**'] },
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-non-null-assertion': 'error',
@@ -72,6 +73,20 @@ export default tseslint.config(
     files: ['packages/pce/src/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['@palisade/cli', '@palisade/cli/*'], message: 'nothing imports the CLI.' }] }],
+    },
+  },
+  {
+    files: ['packages/console/src/**/*.ts', 'packages/console/src/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: nodeBuiltins, message: 'the console runs in the browser.' },
+            { group: ['@palisade/pce', '@palisade/pce/*', '@palisade/ven', '@palisade/ven/*', '@palisade/cli', '@palisade/cli/*', '@palisade/render', '@palisade/render/*'], message: 'the console talks to the PCE through its API only (STYLE: console/).' },
+          ],
+        },
+      ],
     },
   },
 );

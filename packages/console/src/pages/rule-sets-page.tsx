@@ -1,0 +1,6 @@
+import type { PageProps } from '../page.ts';
+
+// Placeholder until the page is built (console work in progress).
+export function RuleSetsPage(_props: PageProps) {
+  return <p class="empty">This page is being built.</p>;
+}
