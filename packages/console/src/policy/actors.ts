@@ -1,0 +1,93 @@
+/**
+ * Rule actors and services as people read them: `role=web`, `group: web servers`, `all
+ * workloads`… The API answers hrefs only; a NameBook (href → display name) built from the
+ * inventory lists turns them into words, and an href it does not know stays visible as is.
+ */
+
+export type ActorKind = 'ams' | 'label' | 'label_group' | 'workload' | 'ip_list' | 'virtual_service';
+
+/** An actor in the API's shape: exactly one of these. */
+export interface ApiActor {
+  readonly actors?: 'ams';
+  readonly label?: { readonly href: string };
+  readonly label_group?: { readonly href: string };
+  readonly workload?: { readonly href: string };
+  readonly ip_list?: { readonly href: string };
+  readonly virtual_service?: { readonly href: string };
+}
+
+export interface ServicePort {
+  readonly proto: number;
+  readonly port?: number;
+  readonly to_port?: number;
+  readonly icmp_type?: number;
+  readonly icmp_code?: number;
+}
+export type ApiService = { readonly href: string } | ServicePort;
+
+export const ACTOR_KINDS: readonly ActorKind[] = ['ams', 'label', 'label_group', 'workload', 'ip_list', 'virtual_service'];
+
+export const ACTOR_KIND_TITLES: Record<ActorKind, string> = {
+  ams: 'All workloads',
+  label: 'Label',
+  label_group: 'Label group',
+  workload: 'Workload',
+  ip_list: 'IP list',
+  virtual_service: 'Virtual service',
+};
+
+/** Names by href. Policy hrefs are looked up in their draft form, whatever version they name. */
+export type NameBook = ReadonlyMap<string, string>;
+
+/** `/orgs/1/sec_policy/7/ip_lists/2` → `/orgs/1/sec_policy/draft/ip_lists/2`. */
+export function draftHref(href: string): string {
+  return href.replace(/\/sec_policy\/(?:active|\d+)\//, '/sec_policy/draft/');
+}
+
+export function nameOf(names: NameBook, href: string): string {
+  return names.get(draftHref(href)) ?? href;
+}
+
+export function actorKind(a: ApiActor): ActorKind | undefined {
+  if (a.actors === 'ams') return 'ams';
+  return ACTOR_KINDS.find((k) => k !== 'ams' && a[k] !== undefined);
+}
+
+export function actorHref(a: ApiActor): string | undefined {
+  const k = actorKind(a);
+  return k === undefined || k === 'ams' ? undefined : a[k]?.href;
+}
+
+export interface ActorView {
+  readonly kind: ActorKind | 'unknown';
+  readonly text: string;
+}
+
+export function describeActor(a: ApiActor, names: NameBook): ActorView {
+  const kind = actorKind(a);
+  if (kind === undefined) return { kind: 'unknown', text: JSON.stringify(a) };
+  if (kind === 'ams') return { kind, text: 'All workloads' };
+  const href = actorHref(a) ?? '';
+  const name = nameOf(names, href);
+  // Labels read as key=value already; other kinds say what they are.
+  return { kind, text: kind === 'label' ? name : `${ACTOR_KIND_TITLES[kind]}: ${name}` };
+}
+
+const PROTO_NAMES: Record<number, string> = { [-1]: 'any protocol', 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6', 132: 'SCTP' };
+
+export function describePort(p: ServicePort): string {
+  const proto = PROTO_NAMES[p.proto] ?? `proto ${p.proto}`;
+  if (p.port !== undefined) return `${p.port}${p.to_port !== undefined && p.to_port !== p.port ? `-${p.to_port}` : ''}/${proto}`;
+  if (p.icmp_type !== undefined) return `${proto} type ${p.icmp_type}${p.icmp_code !== undefined ? ` code ${p.icmp_code}` : ''}`;
+  return proto;
+}
+
+export function describeService(s: ApiService, names: NameBook): string {
+  return 'href' in s ? nameOf(names, s.href) : describePort(s);
+}
+
+/** The API shape of a picked actor. */
+export function actorOfPick(kind: ActorKind, href?: string): ApiActor {
+  if (kind === 'ams') return { actors: 'ams' };
+  return { [kind]: { href: href ?? '' } };
+}

@@ -1,0 +1,106 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { actorKind, actorOfPick, describeActor, describePort, describeService, draftHref } from '../src/policy/actors.ts';
+import { describeScopes, ruleRows, type ApiRuleSet } from '../src/policy/rule-rows.ts';
+import { mergeNotes, notesByRule, notesOf } from '../src/policy/rule-notes.ts';
+
+const names = new Map([
+  ['/orgs/1/labels/1', 'role=web'],
+  ['/orgs/1/labels/2', 'app=shop'],
+  ['/orgs/1/labels/3', 'env=prod'],
+  ['/orgs/1/sec_policy/draft/label_groups/4', 'web tier'],
+  ['/orgs/1/sec_policy/draft/ip_lists/1', 'Any (0.0.0.0/0 and ::/0)'],
+  ['/orgs/1/sec_policy/draft/services/7', 'HTTPS'],
+  ['/orgs/1/workloads/abc', 'db-1'],
+]);
+
+const base = '/orgs/1/sec_policy/draft/rule_sets/9';
+const rs: ApiRuleSet = {
+  href: base,
+  name: 'shop',
+  enabled: true,
+  scopes: [[{ label: { href: '/orgs/1/labels/2' } }, { label: { href: '/orgs/1/labels/3' } }], [{ label_group: { href: '/orgs/1/sec_policy/draft/label_groups/4' }, exclusion: true }]],
+  rules: [
+    {
+      href: `${base}/sec_rules/12`,
+      enabled: true,
+      providers: [{ label: { href: '/orgs/1/labels/1' } }],
+      consumers: [{ actors: 'ams' }, { workload: { href: '/orgs/1/workloads/abc' } }],
+      ingress_services: [{ href: '/orgs/1/sec_policy/draft/services/7' }, { proto: 6, port: 8000, to_port: 8080 }],
+      sec_connect: true,
+      unscoped_consumers: false,
+    },
+  ],
+  deny_rules: [{ href: `${base}/deny_rules/13`, enabled: false, providers: [{ ip_list: { href: '/orgs/1/sec_policy/draft/ip_lists/1' } }], consumers: [{ label_group: { href: '/orgs/1/sec_policy/draft/label_groups/4' } }], ingress_services: [{ proto: 17 }] }],
+};
+
+test('actors read as words; unknown hrefs stay visible; policy hrefs of any version find their draft name', () => {
+  assert.deepEqual(describeActor({ actors: 'ams' }, names), { kind: 'ams', text: 'All workloads' });
+  assert.deepEqual(describeActor({ label: { href: '/orgs/1/labels/1' } }, names), { kind: 'label', text: 'role=web' });
+  assert.equal(describeActor({ ip_list: { href: '/orgs/1/sec_policy/active/ip_lists/1' } }, names).text, 'IP list: Any (0.0.0.0/0 and ::/0)');
+  assert.equal(describeActor({ virtual_service: { href: '/orgs/1/sec_policy/3/virtual_services/5' } }, names).text, 'Virtual service: /orgs/1/sec_policy/3/virtual_services/5');
+  assert.equal(draftHref('/orgs/1/sec_policy/12/ip_lists/1'), '/orgs/1/sec_policy/draft/ip_lists/1');
+  assert.equal(actorKind({ workload: { href: '/orgs/1/workloads/abc' } }), 'workload');
+  assert.equal(actorKind({}), undefined);
+  assert.deepEqual(actorOfPick('ams'), { actors: 'ams' });
+  assert.deepEqual(actorOfPick('label_group', '/x'), { label_group: { href: '/x' } });
+});
+
+test('services: named, port ranges, ICMP, any protocol', () => {
+  assert.equal(describeService({ href: '/orgs/1/sec_policy/draft/services/7' }, names), 'HTTPS');
+  assert.equal(describePort({ proto: 6, port: 443 }), '443/TCP');
+  assert.equal(describePort({ proto: 17, port: 53, to_port: 54 }), '53-54/UDP');
+  assert.equal(describePort({ proto: 1, icmp_type: 8, icmp_code: 0 }), 'ICMP type 8 code 0');
+  assert.equal(describePort({ proto: -1 }), 'any protocol');
+  assert.equal(describePort({ proto: 47 }), 'proto 47');
+});
+
+test('rule rows: allow then deny, SecureConnect and extra-scope only on allow rules, notes at their rule', () => {
+  const notes = new Map([[`${base}/sec_rules/12`, notesOf([{ token: 'sec_connect_incapable_peers', message: '1 workload pair(s)…' }], 'warning')]]);
+  const rows = ruleRows(rs, names, notes);
+  assert.equal(rows.length, 2);
+  const [allow, deny] = rows;
+  assert.ok(allow && deny);
+  assert.equal(allow.id, '12');
+  assert.equal(allow.type, 'allow');
+  assert.equal(allow.secConnect, true);
+  assert.deepEqual(allow.consumers.map((c) => c.text), ['All workloads', 'Workload: db-1']);
+  assert.deepEqual(allow.providers.map((c) => c.text), ['role=web']);
+  assert.deepEqual(allow.services, ['HTTPS', '8000-8080/TCP']);
+  assert.equal(allow.notes[0]?.severity, 'warning');
+  assert.equal(deny.type, 'deny');
+  assert.equal(deny.secConnect, false);
+  assert.equal(deny.enabled, false);
+  assert.equal(deny.extraScope, false);
+  assert.deepEqual(deny.services, ['UDP']);
+  assert.deepEqual(deny.notes, []);
+});
+
+test('scopes: OR of ANDs, label groups and exclusions said so', () => {
+  assert.deepEqual(describeScopes(rs.scopes, names), [['app=shop', 'env=prod'], ['not group: web tier']]);
+  assert.deepEqual(describeScopes([], names), []);
+});
+
+test('rule write errors keep the field they name (406 of a SecureConnect rule naming an IP list)', () => {
+  const n = notesOf([{ token: 'sec_connect_ip_list_not_allowed', message: 'providers[0]: SecureConnect needs a VEN on both sides; the IP list "Any" is not a workload.' }], 'error');
+  assert.deepEqual(n, [{ severity: 'error', token: 'sec_connect_ip_list_not_allowed', message: 'SecureConnect needs a VEN on both sides; the IP list "Any" is not a workload.', field: 'providers[0]' }]);
+  assert.equal(notesOf([{ token: 'x', message: 'plain' }], 'warning')[0]?.field, undefined);
+});
+
+test('provision errors go to the rule whose href starts the message; others stay general', () => {
+  const hrefs = [`${base}/sec_rules/12`, `${base}/sec_rules/123`];
+  const { byRule, general } = notesByRule(
+    [
+      { token: 'sec_connect_ip_list_not_allowed', message: `${base}/sec_rules/123 consumers[1]: SecureConnect needs a VEN` },
+      { token: 'sec_connect_virtual_service_not_allowed', message: `${base}/sec_rules/12 providers[0]: host to host` },
+      { token: 'provision_dependency_missing', message: `${base} references /orgs/1/labels/99, but it does not exist` },
+    ],
+    'error',
+    hrefs,
+  );
+  assert.deepEqual(byRule.get(`${base}/sec_rules/123`), [{ severity: 'error', token: 'sec_connect_ip_list_not_allowed', message: 'SecureConnect needs a VEN', field: 'consumers[1]' }]);
+  assert.equal(byRule.get(`${base}/sec_rules/12`)?.[0]?.field, 'providers[0]');
+  assert.equal(general.length, 1);
+  const merged = mergeNotes(byRule, new Map([[`${base}/sec_rules/12`, notesOf([{ token: 'w', message: 'm' }], 'warning')]]));
+  assert.equal(merged.get(`${base}/sec_rules/12`)?.length, 2);
+});
