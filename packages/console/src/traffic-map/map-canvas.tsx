@@ -1,0 +1,230 @@
+/**
+ * The interactive map: a <canvas> (2,000 nodes as DOM/SVG elements would not pan smoothly),
+ * drag to pan, wheel or buttons to zoom, Fit; hover shows a tooltip, click opens what was hit.
+ * The viewport lives in a ref, not in component state: moving it asks for one animation frame
+ * and redraws, nothing else re-renders. The canvas' data attributes tell tests and benchmarks
+ * what is drawn (counts, transform, frames drawn, last draw time).
+ */
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { drawMap } from './map-renderer.ts';
+import type { MapScene } from './map-scene.ts';
+import type { Hit } from './spatial-index.ts';
+import { fit, pan, toWorld, wheelFactor, zoomAt, type Viewport } from './viewport.ts';
+
+export interface MapCanvasProps {
+  readonly scene: MapScene;
+  readonly label: string;
+  readonly tooltip: (hit: Hit) => ComponentChildren;
+  readonly onActivate: (hit: Hit) => void;
+}
+
+/** Pixels the pointer may move between down and up and still count as a click. */
+const CLICK_SLOP = 4;
+/** Hit tolerance around lines, in screen pixels. */
+const HIT_PX = 5;
+
+export function MapCanvas(props: MapCanvasProps) {
+  const wrap = useRef<HTMLDivElement>(null);
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const tip = useRef<HTMLDivElement>(null);
+  const view = useRef<Viewport>({ x: 0, y: 0, k: 1 });
+  const size = useRef({ width: 0, height: 0, dpr: 1 });
+  const frame = useRef(0);
+  const frames = useRef(0);
+  const hover = useRef<Hit | undefined>(undefined);
+  const [hovered, setHovered] = useState<Hit | undefined>(undefined);
+  const sceneRef = useRef(props.scene);
+  sceneRef.current = props.scene;
+  const activate = useRef(props.onActivate);
+  activate.current = props.onActivate;
+
+  const draw = (): void => {
+    frame.current = 0;
+    const c = canvas.current;
+    const ctx = c?.getContext('2d');
+    if (!c || !ctx || size.current.width === 0) return;
+    const t0 = performance.now();
+    drawMap(ctx, sceneRef.current, view.current, size.current, hover.current);
+    frames.current += 1;
+    const v = view.current;
+    c.dataset['frames'] = String(frames.current);
+    c.dataset['drawMs'] = (performance.now() - t0).toFixed(2);
+    c.dataset['transform'] = `${v.x.toFixed(2)},${v.y.toFixed(2)},${v.k.toFixed(5)}`;
+  };
+  const schedule = (): void => {
+    if (frame.current === 0) frame.current = requestAnimationFrame(draw);
+  };
+  const setView = (v: Viewport): void => {
+    view.current = v;
+    schedule();
+  };
+  const fitView = (): void => {
+    const L = sceneRef.current.layout;
+    setView(fit(L.width, L.height, size.current.width, size.current.height));
+  };
+
+  // Size the canvas to its box (device pixels) and keep it so.
+  useEffect(() => {
+    const el = wrap.current;
+    const c = canvas.current;
+    if (!el || !c) return undefined;
+    let first = true;
+    const ro = new ResizeObserver(() => {
+      const dpr = window.devicePixelRatio || 1;
+      const width = el.clientWidth;
+      const height = el.clientHeight;
+      size.current = { width, height, dpr };
+      c.width = Math.round(width * dpr);
+      c.height = Math.round(height * dpr);
+      if (first && width > 0) {
+        first = false;
+        fitView();
+      } else schedule();
+    });
+    ro.observe(el);
+    return () => {
+      ro.disconnect();
+      if (frame.current !== 0) cancelAnimationFrame(frame.current);
+      frame.current = 0;
+    };
+  }, []);
+
+  // A new scene (data, view or filter changed): show all of it.
+  useEffect(() => {
+    hover.current = undefined;
+    setHovered(undefined);
+    if (size.current.width > 0) fitView();
+  }, [props.scene]);
+
+  // Pointer and wheel (the wheel listener must not be passive: it stops the page scrolling).
+  useEffect(() => {
+    const c = canvas.current;
+    if (!c) return undefined;
+    let drag: { id: number; x: number; y: number; moved: boolean } | undefined;
+    const local = (e: MouseEvent): { sx: number; sy: number } => {
+      const r = c.getBoundingClientRect();
+      return { sx: e.clientX - r.left, sy: e.clientY - r.top };
+    };
+    const hitAt = (sx: number, sy: number): Hit | undefined => {
+      const w = toWorld(view.current, sx, sy);
+      return sceneRef.current.index.hit(w.x, w.y, HIT_PX / view.current.k);
+    };
+    const setHover = (h: Hit | undefined, sx: number, sy: number): void => {
+      const t = tip.current;
+      if (t) {
+        t.style.left = `${sx + 14}px`;
+        t.style.top = `${sy + 14}px`;
+      }
+      const same = h?.kind === hover.current?.kind && h?.index === hover.current?.index;
+      if (same) return;
+      hover.current = h;
+      setHovered(h);
+      schedule();
+    };
+    const down = (e: PointerEvent): void => {
+      if (e.button !== 0) return;
+      c.setPointerCapture(e.pointerId);
+      drag = { id: e.pointerId, x: e.clientX, y: e.clientY, moved: false };
+    };
+    const move = (e: PointerEvent): void => {
+      const { sx, sy } = local(e);
+      if (drag && drag.id === e.pointerId) {
+        const dx = e.clientX - drag.x;
+        const dy = e.clientY - drag.y;
+        if (!drag.moved && Math.hypot(dx, dy) < CLICK_SLOP) return;
+        if (!drag.moved) setHover(undefined, sx, sy);
+        drag = { ...drag, x: e.clientX, y: e.clientY, moved: true };
+        c.style.cursor = 'grabbing';
+        setView(pan(view.current, dx, dy));
+        return;
+      }
+      const h = hitAt(sx, sy);
+      c.style.cursor = h ? 'pointer' : 'grab';
+      setHover(h, sx, sy);
+    };
+    const up = (e: PointerEvent): void => {
+      if (!drag || drag.id !== e.pointerId) return;
+      const wasDrag = drag.moved;
+      drag = undefined;
+      c.style.cursor = 'grab';
+      if (wasDrag) return;
+      const { sx, sy } = local(e);
+      const h = hitAt(sx, sy);
+      if (h) activate.current(h);
+    };
+    const leave = (): void => {
+      if (!drag) setHover(undefined, 0, 0);
+    };
+    const wheel = (e: WheelEvent): void => {
+      e.preventDefault();
+      const { sx, sy } = local(e);
+      setView(zoomAt(view.current, sx, sy, wheelFactor(e.deltaY, e.deltaMode)));
+    };
+    c.addEventListener('pointerdown', down);
+    c.addEventListener('pointermove', move);
+    c.addEventListener('pointerup', up);
+    c.addEventListener('pointercancel', up);
+    c.addEventListener('pointerleave', leave);
+    c.addEventListener('wheel', wheel, { passive: false });
+    return () => {
+      c.removeEventListener('pointerdown', down);
+      c.removeEventListener('pointermove', move);
+      c.removeEventListener('pointerup', up);
+      c.removeEventListener('pointercancel', up);
+      c.removeEventListener('pointerleave', leave);
+      c.removeEventListener('wheel', wheel);
+    };
+  }, []);
+
+  const zoomCentre = (factor: number): void => setView(zoomAt(view.current, size.current.width / 2, size.current.height / 2, factor));
+  const key = (e: KeyboardEvent): void => {
+    const step = 60;
+    const moves: Record<string, () => void> = {
+      ArrowLeft: () => setView(pan(view.current, step, 0)),
+      ArrowRight: () => setView(pan(view.current, -step, 0)),
+      ArrowUp: () => setView(pan(view.current, 0, step)),
+      ArrowDown: () => setView(pan(view.current, 0, -step)),
+      '+': () => zoomCentre(1.25),
+      '=': () => zoomCentre(1.25),
+      '-': () => zoomCentre(0.8),
+      '0': fitView,
+    };
+    const f = moves[e.key];
+    if (f) {
+      e.preventDefault();
+      f();
+    }
+  };
+
+  const g = props.scene.graph;
+  return (
+    <div class="traffic-map-canvas" ref={wrap}>
+      <canvas
+        ref={canvas}
+        tabIndex={0}
+        role="img"
+        aria-label={`${props.label}. Arrow keys pan, plus and minus zoom, 0 fits. The same content is available as tables below.`}
+        data-testid="traffic-map-canvas"
+        data-nodes={g.nodes.length}
+        data-edges={g.edges.length}
+        style={{ cursor: 'grab', touchAction: 'none' }}
+        onKeyDown={key}
+      />
+      <div class="traffic-map-zoom" role="group" aria-label="Zoom">
+        <button type="button" class="icon-button" aria-label="Zoom in" data-testid="map-zoom-in" onClick={() => zoomCentre(1.25)}>
+          +
+        </button>
+        <button type="button" class="icon-button" aria-label="Zoom out" data-testid="map-zoom-out" onClick={() => zoomCentre(0.8)}>
+          −
+        </button>
+        <button type="button" class="button button-quiet" data-testid="map-fit" onClick={fitView}>
+          Fit
+        </button>
+      </div>
+      <div class="traffic-map-tooltip" ref={tip} role="tooltip" data-testid="map-tooltip" hidden={hovered === undefined}>
+        {hovered !== undefined && props.tooltip(hovered)}
+      </div>
+    </div>
+  );
+}
