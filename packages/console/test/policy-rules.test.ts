@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { actorKind, actorOfPick, describeActor, describePort, describeService, draftHref } from '../src/policy/actors.ts';
+import { actorKind, actorOfPick, describeActor, describePort, describeService, draftHref, parsePort } from '../src/policy/actors.ts';
 import { describeScopes, ruleRows, type ApiRuleSet } from '../src/policy/rule-rows.ts';
-import { mergeNotes, notesByRule, notesOf } from '../src/policy/rule-notes.ts';
+import { mergeNotes, notesByRule, notesOf, objectNotes } from '../src/policy/rule-notes.ts';
 
 const names = new Map([
   ['/orgs/1/labels/1', 'role=web'],
@@ -103,4 +103,26 @@ test('provision errors go to the rule whose href starts the message; others stay
   assert.equal(general.length, 1);
   const merged = mergeNotes(byRule, new Map([[`${base}/sec_rules/12`, notesOf([{ token: 'w', message: 'm' }], 'warning')]]));
   assert.equal(merged.get(`${base}/sec_rules/12`)?.length, 2);
+});
+
+test('typed ports: ranges, protocols by name or number, nonsense refused', () => {
+  assert.deepEqual(parsePort('443/tcp'), { proto: 6, port: 443 });
+  assert.deepEqual(parsePort(' 8000 - 8080 / UDP '), { proto: 17, port: 8000, to_port: 8080 });
+  assert.deepEqual(parsePort('icmp'), { proto: 1 });
+  assert.deepEqual(parsePort('47'), { proto: 47 });
+  assert.deepEqual(parsePort('53-53/udp'), { proto: 17, port: 53 });
+  for (const bad of ['', '443', '443/icmp', '70000/tcp', '90-80/tcp', 'foo', '1/300']) assert.equal(parsePort(bad), undefined, bad);
+});
+
+test('provision refusals land on the pending object, naming the rule and field', () => {
+  const rsHref = '/orgs/1/sec_policy/draft/rule_sets/3';
+  const items = [
+    { token: 'sec_connect_ip_list_not_allowed', message: `${rsHref}/sec_rules/5 providers[0]: SecureConnect needs a VEN on both sides` },
+    { token: 'provision_dependency_missing', message: `${rsHref} references /orgs/1/sec_policy/draft/ip_lists/9, but it is only in the draft` },
+    { token: 'other', message: '/orgs/1/sec_policy/draft/rule_sets/30 references x' },
+  ];
+  assert.deepEqual(objectNotes(items, rsHref, 'error'), [
+    { severity: 'error', token: 'sec_connect_ip_list_not_allowed', message: 'SecureConnect needs a VEN on both sides', field: 'rule 5 › providers[0]' },
+    { severity: 'error', token: 'provision_dependency_missing', message: 'references /orgs/1/sec_policy/draft/ip_lists/9, but it is only in the draft' },
+  ]);
 });

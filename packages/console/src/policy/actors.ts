@@ -91,3 +91,19 @@ export function actorOfPick(kind: ActorKind, href?: string): ApiActor {
   if (kind === 'ams') return { actors: 'ams' };
   return { [kind]: { href: href ?? '' } };
 }
+
+const PROTO_NUMBERS: Record<string, number> = { tcp: 6, udp: 17, sctp: 132, icmp: 1, icmpv6: 58 };
+
+/** `443/tcp`, `8000-8080/udp`, `icmp`, `tcp` → a port entry; undefined when it is not one. */
+export function parsePort(text: string): ServicePort | undefined {
+  const m = /^\s*(?:(\d{1,5})(?:\s*-\s*(\d{1,5}))?\s*\/\s*)?([a-z0-9]+)\s*$/i.exec(text);
+  if (!m) return undefined;
+  const protoText = (m[3] ?? '').toLowerCase();
+  const proto = PROTO_NUMBERS[protoText] ?? (/^\d+$/.test(protoText) ? Number(protoText) : undefined);
+  if (proto === undefined || proto > 255) return undefined;
+  if (m[1] === undefined) return { proto };
+  const port = Number(m[1]);
+  const to = m[2] === undefined ? undefined : Number(m[2]);
+  if (![6, 17, 132].includes(proto) || port > 65535 || (to !== undefined && (to > 65535 || to < port))) return undefined;
+  return to === undefined || to === port ? { proto, port } : { proto, port, to_port: to };
+}

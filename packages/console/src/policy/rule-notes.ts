@@ -52,3 +52,22 @@ export function mergeNotes(...maps: readonly ReadonlyMap<string, readonly RuleNo
   for (const m of maps) for (const [k, v] of m) out.set(k, [...(out.get(k) ?? []), ...v]);
   return out;
 }
+
+/**
+ * The messages about one pending object (a provision refusal names the object or one of its
+ * rules first): `…/rule_sets/3/sec_rules/5 providers[0]: …` → a note on rule set 3 whose
+ * field reads `rule 5 › providers[0]`.
+ */
+export function objectNotes(items: readonly ApiMessage[], objectHref: string, severity: RuleNote['severity']): RuleNote[] {
+  const out: RuleNote[] = [];
+  for (const item of items) {
+    if (!item.message.startsWith(objectHref)) continue;
+    const rest = item.message.slice(objectHref.length);
+    const rule = /^\/(?:sec_rules|deny_rules)\/([A-Za-z0-9-]+)\s*/.exec(rest);
+    if (rule) {
+      const [note] = notesOf([{ token: item.token, message: rest.slice(rule[0].length) }], severity);
+      if (note) out.push({ ...note, field: `rule ${rule[1] ?? ''}${note.field ? ` › ${note.field}` : ''}` });
+    } else if (/^[\s:]/.test(rest) || rest === '') out.push({ severity, token: item.token, message: rest.replace(/^[\s:]+/, '') });
+  }
+  return out;
+}
