@@ -173,6 +173,29 @@ describe('VEN SecureConnect in network namespaces', { skip, timeout: 300_000 }, 
     }
   });
 
+  it('palisade ven status shows the SA of each SecureConnect peer, read from charon', async () => {
+    await bringUp(h1, h2);
+    const r = await fleet.cli(h1, ['ven', 'status', '--data-dir', h1.dataDir, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout) as { secure_connect: { charon_pid: number; peers: { workload: string; addresses: string[]; sa: string; ike_sa: { unique_id: number; state: string } | null; reason: string }[] } | null };
+    assert.ok(s.secure_connect, 'a SecureConnect section');
+    assert.equal(s.secure_connect.charon_pid, charonPid(h1));
+    const p = s.secure_connect.peers.find((x) => x.workload === workloadHref.get(h2));
+    assert.ok(p, 'h2 is listed');
+    assert.deepEqual(p.addresses, [h2.address]);
+    // No ESP in this kernel: IKE up, no CHILD SA, so the SA is down (the guest test sees `established`).
+    assert.equal(p.sa, 'down');
+    assert.equal(p.ike_sa?.state, 'ESTABLISHED');
+    assert.equal(p.ike_sa.unique_id, establishedWith(h1, h2)?.uniqueId);
+    assert.match(p.reason, /no CHILD SA installed/);
+    const text = await fleet.cli(h1, ['ven', 'status', '--data-dir', h1.dataDir]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^secureconnect\s+1 peer, charon pid \d+$/m);
+    assert.match(text.stdout, new RegExp(`^  down\\s+ikev2\\s+\\S+ \\(${h2.address.replaceAll('.', '\\.')}\\) conn-${idOf(h2)}-v4#\\d+ — IKE SA`, 'm'));
+    const app = JSON.parse((await fleet.cli(h3, ['ven', 'status', '--data-dir', h3.dataDir, '--json'])).stdout) as { secure_connect: unknown };
+    assert.equal(app.secure_connect, null, 'no SecureConnect peers: no section');
+  });
+
   it('an interface MTU above 1400 with SecureConnect on becomes a warning event on the PCE', async () => {
     const events = await waitFor('an agent.secure_connect_mtu event', async () => {
       const e = (await fleet.api('GET', '/orgs/1/events?event_type=agent.secure_connect_mtu')).body as unknown[];

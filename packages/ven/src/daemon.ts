@@ -19,7 +19,7 @@ import { listenControl, type ControlCommand } from './control/control-socket.ts'
 import { FlowCollector } from './flows/flow-collector.ts';
 import { hostInterfaces } from './host/host-facts.ts';
 import { VenStateStore, type PceEndpoint, type StoredPlan, type VenIdentity } from './state/ven-state-store.ts';
-import { SecureConnect } from './secure-connect/secure-connect.ts';
+import { SecureConnect, type SecureConnectStatus } from './secure-connect/secure-connect.ts';
 import { removeFile } from './sys/files.ts';
 import { Nft } from './sys/nft.ts';
 import { TamperWatch } from './tamper/tamper-watch.ts';
@@ -59,6 +59,8 @@ export interface VenStatus {
   readonly plan_hash: string | null;
   readonly enforcement_mode: string | null;
   readonly visibility_level: string | null;
+  /** Per SecureConnect peer, its SA as charon holds it now (`palisade ven status`); null without peers, absent when no daemon answered. */
+  readonly secure_connect?: SecureConnectStatus | null;
 }
 
 function message(err: unknown): string {
@@ -357,7 +359,8 @@ export class VenDaemon {
   private onControl(cmd: ControlCommand): Promise<unknown> {
     switch (cmd) {
       case 'status':
-        return Promise.resolve(this.status());
+        // status() reads charon's SAs itself and reports a failure to do so per peer
+        return this.secureConnect.status().then((sc) => ({ ...this.status(), secure_connect: sc }));
       case 'suspend':
         return this.enqueue('suspend', async () => {
           this.suspended = true;

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CertificateError, dnKey, findHostIdentity } from '../src/secure-connect/certificates.ts';
 import { parseListSas } from '../src/secure-connect/sa-list.ts';
+import { saPhase } from '../src/secure-connect/secure-connect.ts';
 
 describe('swanctl --list-sas --raw', () => {
   it('reads connection, unique id, IKE state and CHILD SA states (a DN with spaces in between)', () => {
@@ -31,6 +32,19 @@ describe('swanctl --list-sas --raw', () => {
   it('DNs compare by attribute, not by order or spacing', () => {
     assert.equal(dnKey('CN=Palisade CA, O=Example, C=US'), dnKey('C=US\nO=Example\nCN=Palisade CA'));
     assert.notEqual(dnKey('CN=Palisade CA, O=Example'), dnKey('CN=Other CA, O=Example'));
+  });
+});
+
+describe('SA phase shown by palisade ven status', () => {
+  const w = { href: '/orgs/1/workloads/b' };
+  const sa = (state: string, children: string[]) => ({ conn: 'conn-b-v4', uniqueId: 1, version: 2, state, children: children.map((c) => ({ name: 'conn-b-v4', state: c })) });
+  it('established only with an installed CHILD SA; connecting while IKE or CHILD negotiates; down otherwise', () => {
+    assert.equal(saPhase({ workload: w, state: 'up' }, sa('ESTABLISHED', ['INSTALLED'])), 'established');
+    assert.equal(saPhase({ workload: w, state: 'down' }, sa('CONNECTING', [])), 'connecting');
+    assert.equal(saPhase({ workload: w, state: 'down' }, sa('ESTABLISHED', ['INSTALLING'])), 'connecting');
+    assert.equal(saPhase({ workload: w, state: 'down' }, sa('ESTABLISHED', [])), 'down', 'IKE without ESP (this kernel) carries no traffic');
+    assert.equal(saPhase({ workload: w, state: 'down' }, undefined), 'down');
+    assert.equal(saPhase({ workload: w, state: 'error', reason: 'x' }, undefined), 'error');
   });
 });
 

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { invalid } from '@palisade/core/errors.ts';
+import type { VenStatus } from '@palisade/ven/main.ts';
 import type { CliIo } from '../io.ts';
 import { json } from '../output.ts';
 
@@ -31,6 +32,17 @@ function dataDir(io: CliIo, flags: DataDirFlags): string {
   const dir = resolve(io.cwd, flags.dataDir);
   requireRootIfDefault(dir);
   return dir;
+}
+
+type ScStatus = NonNullable<VenStatus['secure_connect']>;
+
+/** One line per SecureConnect peer: SA state (established / connecting / down / error), IKE version, addresses, why. */
+function printSecureConnect(io: CliIo, sc: ScStatus): void {
+  io.out(`${'secureconnect'.padEnd(17)} ${sc.peers.length} peer${sc.peers.length === 1 ? '' : 's'}, charon ${sc.charon_pid === null ? 'not running' : `pid ${sc.charon_pid}`}`);
+  for (const p of sc.peers) {
+    const sa = p.ike_sa ? ` ${p.ike_sa.conn}#${p.ike_sa.unique_id}` : '';
+    io.out(`  ${p.sa.padEnd(12)} ${(p.ike_version ?? '-').padEnd(6)} ${p.name} (${p.addresses.join(', ')})${sa}${p.reason ? ` — ${p.reason}` : ''}`);
+  }
 }
 
 export function registerVenCommands(program: Command, io: CliIo, run: (fn: () => Promise<unknown>) => Promise<void>): void {
@@ -95,6 +107,7 @@ export function registerVenCommands(program: Command, io: CliIo, run: (fn: () =>
           ['sync', s.sync_state + (s.message ? `: ${s.message}` : '')],
         ];
         for (const [k, v] of rows) io.out(`${k.padEnd(17)} ${v}`);
+        if (s.secure_connect) printSecureConnect(io, s.secure_connect);
       }),
     );
 

@@ -33,6 +33,26 @@ export interface PeerState {
   readonly ike_version?: 'ikev1' | 'ikev2';
 }
 
+/**
+ * One peer as `palisade ven status` shows it: where its SA is (`established`: IKE SA up and a
+ * CHILD SA installed, so ESP flows; `connecting`: an IKE SA or CHILD SA is being negotiated;
+ * `down`: none, or IKE without a CHILD SA; `error`: it cannot come up, see the reason).
+ */
+export interface PeerStatus {
+  readonly workload: string;
+  readonly name: string;
+  readonly addresses: readonly string[];
+  readonly sa: 'established' | 'connecting' | 'down' | 'error';
+  readonly ike_version: 'ikev1' | 'ikev2' | null;
+  readonly ike_sa: { readonly conn: string; readonly unique_id: number; readonly state: string; readonly children: readonly string[] } | null;
+  readonly reason: string | null;
+}
+
+export interface SecureConnectStatus {
+  readonly charon_pid: number | null;
+  readonly peers: readonly PeerStatus[];
+}
+
 export interface SecureConnectReport {
   readonly peers: PeerState[];
   readonly mtu_warnings?: { interface: string; mtu: number }[];
@@ -306,18 +326,42 @@ export class SecureConnect {
     return parseListSas(r.stdout);
   }
 
+  /** charon's SAs now, or why they could not be read. */
+  private async readSas(): Promise<{ running: boolean; sas: IkeSaInfo[]; listError?: string }> {
+    const running = this.charon?.running() ?? false;
+    try {
+      return { running, sas: await this.listSas() };
+    } catch (err) {
+      return { running, sas: [], listError: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  /** Per peer SA state for `palisade ven status`, read from charon now; null when the plan has no SecureConnect peers. */
+  async status(): Promise<SecureConnectStatus | null> {
+    const plan = this.plan;
+    if (!hasPeers(plan)) return null;
+    const { running, sas, listError } = await this.readSas();
+    const peers = plan.secure_connect.peers.map((p): PeerStatus => {
+      const state = peerState(p, this.errors.get(p.workload), sas, running, listError);
+      const sa = ikeSaOf(p, sas);
+      return {
+        workload: p.workload,
+        name: p.name,
+        addresses: p.addresses,
+        sa: saPhase(state, sa),
+        ike_version: p.ike_version,
+        ike_sa: sa ? { conn: sa.conn, unique_id: sa.uniqueId, state: sa.state, children: sa.children.map((c) => c.state) } : null,
+        reason: state.reason ?? null,
+      };
+    });
+    return { charon_pid: this.charonPid ?? null, peers };
+  }
+
   /** Per peer `up|down|error` with a reason, and MTU warnings; null when the plan has no SecureConnect peers. */
   async report(): Promise<SecureConnectReport | null> {
     const plan = this.plan;
     if (!hasPeers(plan)) return null;
-    const running = this.charon?.running() ?? false;
-    let sas: IkeSaInfo[] = [];
-    let listError: string | undefined;
-    try {
-      sas = await this.listSas();
-    } catch (err) {
-      listError = err instanceof Error ? err.message : String(err);
-    }
+    const { running, sas, listError } = await this.readSas();
     const peers = plan.secure_connect.peers.map((p) => peerState(p, this.errors.get(p.workload), sas, running, listError));
     const mtus = (await interfaceMtus()).filter((m) => m.mtu > 1400).map((m) => ({ interface: m.name, mtu: m.mtu }));
     return { peers, ...(mtus.length > 0 ? { mtu_warnings: mtus } : {}) };
@@ -337,15 +381,34 @@ function peerStateUncut(p: SecureConnectPeer, error: string | undefined, sas: re
   if (p.auth.method === 'certificate' && p.auth.ca_identity === null) return { ...base, state: 'error', reason: 'the org authenticates with certificates but has no CA identity: no SA, traffic is blocked' };
   if (!running) return { ...base, state: 'down', reason: 'charon is not running' };
   if (listError) return { ...base, state: 'down', reason: `cannot read the SAs: ${listError}` };
+  const sa = ikeSaOf(p, sas);
+  if (!sa) return { ...base, state: 'down', reason: 'no IKE SA: the first packet to the peer brings one up (on demand)' };
+  if (sa.state === 'ESTABLISHED' && sa.children.some((c) => c.state === 'INSTALLED')) return { ...base, state: 'up', reason: `IKE SA ${sa.conn} ESTABLISHED, CHILD SA INSTALLED` };
+  if (sa.state === 'ESTABLISHED') {
+    const child = sa.children.map((c) => c.state).join(', ');
+    return { ...base, state: 'down', reason: `IKE SA ${sa.conn} ESTABLISHED (IKEv${sa.version}), no CHILD SA installed${child ? ` (${child})` : ''}: no ESP, traffic with the peer is dropped` };
+  }
+  return { ...base, state: 'down', reason: `IKE SA ${sa.conn} ${sa.state}` };
+}
+
+/** The peer's most advanced IKE SA: one carrying an installed CHILD SA, else an established one, else any. */
+function ikeSaOf(p: SecureConnectPeer, sas: readonly IkeSaInfo[]): IkeSaInfo | undefined {
   const prefix = `conn-${connectionStem(p)}-v`;
   const mine = sas.filter((s) => s.conn.startsWith(prefix));
-  if (mine.length === 0) return { ...base, state: 'down', reason: 'no IKE SA: the first packet to the peer brings one up (on demand)' };
-  const installed = mine.find((s) => s.state === 'ESTABLISHED' && s.children.some((c) => c.state === 'INSTALLED'));
-  if (installed) return { ...base, state: 'up', reason: `IKE SA ${installed.conn} ESTABLISHED, CHILD SA INSTALLED` };
-  const established = mine.find((s) => s.state === 'ESTABLISHED');
-  if (established) {
-    const child = established.children.map((c) => c.state).join(', ');
-    return { ...base, state: 'down', reason: `IKE SA ${established.conn} ESTABLISHED (IKEv${established.version}), no CHILD SA installed${child ? ` (${child})` : ''}: no ESP, traffic with the peer is dropped` };
-  }
-  return { ...base, state: 'down', reason: `IKE SA ${mine[0]?.conn ?? ''} ${mine[0]?.state ?? ''}` };
+  return (
+    mine.find((s) => s.state === 'ESTABLISHED' && s.children.some((c) => c.state === 'INSTALLED')) ??
+    mine.find((s) => s.state === 'ESTABLISHED') ??
+    mine[0]
+  );
+}
+
+/** CHILD SA states on the way to INSTALLED (strongSwan's child_sa_state_t). */
+const CHILD_IN_PROGRESS = new Set(['CREATED', 'ROUTED', 'INSTALLING', 'REKEYING', 'REKEYED', 'RETRYING']);
+
+export function saPhase(state: PeerState, sa: IkeSaInfo | undefined): PeerStatus['sa'] {
+  if (state.state === 'error') return 'error';
+  if (state.state === 'up') return 'established';
+  if (!sa) return 'down';
+  if (sa.state === 'CONNECTING' || (sa.state === 'ESTABLISHED' && sa.children.some((c) => CHILD_IN_PROGRESS.has(c.state)))) return 'connecting';
+  return 'down';
 }
