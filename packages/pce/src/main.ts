@@ -31,6 +31,7 @@ import { createOrg, type NewApiKey } from './services/orgs.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 import { loadOrCreateTls } from './tls.ts';
+import { hashPassword } from './auth/secrets.ts';
 
 export const PCE_VERSION = '0.1.0';
 
@@ -58,6 +59,10 @@ export interface RunningPce {
   readonly adminKeyPath: string;
   /** Present on the first start only (the key is printed once). */
   readonly adminKey: NewApiKey | undefined;
+  /** The owner's console password file (user name and password, 0600, next to the key). */
+  readonly consolePasswordPath: string;
+  /** Present on the first start only: the owner's console sign-in. */
+  readonly consolePassword: { readonly username: string; readonly password: string } | undefined;
   readonly pce: Pce;
   close(): Promise<void>;
 }
@@ -69,10 +74,20 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: m[1] ?? m[2] ?? '127.0.0.1', port };
 }
 
-async function bootstrap(store: Store, env: PceEnv, keyPath: string): Promise<NewApiKey | undefined> {
-  const key = await store.transaction(async (tx) => ((await tx.getOrg(1)) ? undefined : createOrg(tx, env, 'Default', 'owner')));
-  if (key) await writeFileAtomic(keyPath, JSON.stringify({ org_id: key.org_id, key_id: key.key_id, secret: key.secret }, null, 2) + '\n', 0o600);
-  return key;
+async function bootstrap(store: Store, env: PceEnv, keyPath: string, passwordPath: string): Promise<{ key: NewApiKey; console: { username: string; password: string } } | undefined> {
+  // The owner also gets a console password (CSPRNG, 128 bits), written like the key.
+  const password = env.randomHex(16);
+  const key = await store.transaction(async (tx) => {
+    if (await tx.getOrg(1)) return undefined;
+    const k = await createOrg(tx, env, 'Default', 'owner');
+    const owner = await tx.getUserByUsername('owner');
+    if (owner) await tx.setUserPassword(owner.org_id, owner.id, hashPassword(password));
+    return k;
+  });
+  if (!key) return undefined;
+  await writeFileAtomic(keyPath, JSON.stringify({ org_id: key.org_id, key_id: key.key_id, secret: key.secret }, null, 2) + '\n', 0o600);
+  await writeFileAtomic(passwordPath, JSON.stringify({ username: 'owner', password }, null, 2) + '\n', 0o600);
+  return { key, console: { username: 'owner', password } };
 }
 
 export async function startPce(opts: PceOptions): Promise<RunningPce> {
@@ -83,12 +98,14 @@ export async function startPce(opts: PceOptions): Promise<RunningPce> {
   const env = opts.env ?? systemEnv(log);
   const store = await openStore(opts.db, dataDir);
   const adminKeyPath = join(dataDir, 'admin-api-key.json');
+  const consolePasswordPath = join(dataDir, 'owner-console-password.json');
   let server: Server | undefined;
   let stopRetention = (): void => undefined;
   try {
     const retentionDays = opts.flowRetentionDays ?? 30;
     if (!(retentionDays > 0)) throw invalid('invalid_flow_retention', `flowRetentionDays must be a positive number of days, not ${retentionDays}`);
-    const adminKey = await bootstrap(store, env, adminKeyPath);
+    const boot = await bootstrap(store, env, adminKeyPath, consolePasswordPath);
+    const adminKey = boot?.key;
     const compute = new ComputeService(store);
     const pce: Pce = {
       version: PCE_VERSION,
@@ -132,6 +149,8 @@ export async function startPce(opts: PceOptions): Promise<RunningPce> {
       fingerprint: tls?.fingerprint ?? null,
       adminKeyPath,
       adminKey,
+      consolePasswordPath,
+      consolePassword: boot?.console,
       pce,
       close: async () => {
         stopRetention();

@@ -31,6 +31,7 @@ export async function pceStart(flags: PceStartFlags, io: CliIo): Promise<Running
     io.out(`  secret: ${running.adminKey.secret}`);
   }
   io.out(`Owner API key file: ${running.adminKeyPath} (mode 0600)`);
+  if (running.consolePassword) io.out(`Console: ${running.url}/ — sign in as "${running.consolePassword.username}" with the password in ${running.consolePasswordPath} (mode 0600)`);
   io.out(`Try: curl -sk -u "$(jq -r '.key_id + ":" + .secret' ${running.adminKeyPath})" ${running.url}/api/v2/orgs/1/labels`);
   return running;
 }

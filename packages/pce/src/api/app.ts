@@ -14,6 +14,7 @@ import { startCollectionJob } from '../services/jobs.ts';
 import { openApiDocument } from './openapi.ts';
 import { mountAgentRoutes } from '../agents/agent-routes.ts';
 import { mountFlowAgentRoutes } from '../flows/flow-routes.ts';
+import { authenticateRequest, mountSessionRoutes, withoutBasicChallenge } from './session-routes.ts';
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
@@ -62,7 +63,7 @@ export function buildApp(pce: Pce): Hono {
     const started = performance.now();
     let status = 500;
     try {
-      const principal = await pce.auth.authenticate(c.req.header('authorization'));
+      const principal = await authenticateRequest(pce, c);
       const wait = pce.limiter.take(principal.keyId);
       if (wait > 0) throw new PalisadeError('rate_limited', [{ token: 'too_many_requests', message: `rate limit of this API key reached; retry in ${wait} s` }], wait);
       const org = orgOf(c, principal);
@@ -79,7 +80,7 @@ export function buildApp(pce: Pce): Hono {
       status = res.status;
       return res;
     } catch (err) {
-      const res = toErrorResponse(err, c, env.log);
+      const res = withoutBasicChallenge(c, toErrorResponse(err, c, env.log));
       status = res.status;
       return res;
     } finally {
@@ -93,6 +94,7 @@ export function buildApp(pce: Pce): Hono {
   app.get('/metrics', async () => new Response(await metrics.render(), { headers: { 'Content-Type': metrics.contentType } }));
   mountAgentRoutes(app, pce, pce.agents);
   mountFlowAgentRoutes(app, pce);
+  mountSessionRoutes(app, pce);
   mount(app, pce.registry, wrap);
   app.notFound((c) => errorResponse(404, [{ token: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }]));
   app.onError((err, c) => toErrorResponse(err, c, env.log));

@@ -7,6 +7,7 @@ import { policyObjectRoutes } from './policy-object-routes.ts';
 import { ruleSetRoutes } from './rule-set-routes.ts';
 import { secPolicyRoutes } from './sec-policy-routes.ts';
 import { workloadRoutes } from './workload-routes.ts';
+import { sessionRoutes } from './session-routes.ts';
 
 /** Every API route, in matching order (static paths before parameterized ones). */
 export function registerRoutes(pce: Pce): void {
@@ -19,4 +20,5 @@ export function registerRoutes(pce: Pce): void {
   ruleSetRoutes(r, pce);
   orgRoutes(r, pce);
   trafficRoutes(r, pce);
+  sessionRoutes(r, pce);
 }

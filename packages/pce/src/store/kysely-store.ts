@@ -14,6 +14,7 @@ import { flowQueries } from './kysely-flow-queries.ts';
 import { labelQueries } from './kysely-label-queries.ts';
 import { orgQueries } from './kysely-org-queries.ts';
 import { policyQueries } from './kysely-policy-queries.ts';
+import { sessionQueries } from './kysely-session-queries.ts';
 import { workloadQueries } from './kysely-workload-queries.ts';
 import type { Database } from './schema.ts';
 import type { Store, StoreTx } from './store.ts';
@@ -36,6 +37,7 @@ export function makeStoreTx(db: Kysely<Database>, hooks: DialectHooks): StoreTx 
     ...policyQueries(db, hooks),
     ...eventQueries(db),
     ...flowQueries(db, hooks),
+    ...sessionQueries(db),
   };
 }
 

@@ -8,6 +8,7 @@ import type { Generated } from 'kysely';
 import type { PolicyType } from '@palisade/core/href.ts';
 import type { Role } from '@palisade/core/model/common.ts';
 import type { ChangeType, DocType, EventRow, JobRow } from './store.ts';
+import type { ConsoleSessionsTable } from './kysely-session-queries.ts';
 
 /** An id the database assigns (SQLite AUTOINCREMENT, PostgreSQL identity). */
 type AutoId = Generated<number>;
@@ -181,6 +182,7 @@ export interface Database {
   flow_label_set_labels: FlowLabelSetLabelsTable;
   flow_batches: FlowBatchesTable;
   flow_queries: FlowQueriesTable;
+  console_sessions: ConsoleSessionsTable;
 }
 
 /** Epoch milliseconds; PostgreSQL's bigint arrives as a string. */

@@ -8,6 +8,7 @@
  */
 import type { PolicyType } from '@palisade/core/href.ts';
 import type { Role } from '@palisade/core/model/common.ts';
+import type { ConsoleSessionQueries } from './kysely-session-queries.ts';
 
 export interface OrgRow {
   readonly id: number;
@@ -257,7 +258,7 @@ export interface FlowQueryRow {
   readonly message: string | null;
 }
 
-export interface StoreTx {
+export interface StoreTx extends ConsoleSessionQueries {
   /** Serialize policy writes of one org (PostgreSQL: row lock; SQLite: already serialized). */
   lockOrg(org: number): Promise<void>;
   /** Next value of a per-org counter (ids of labels, rules, versions, …). */

@@ -9,6 +9,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
 import * as initial from './001-initial.ts';
 import * as flows from './002-flows.ts';
+import * as consoleSessions from './003-console-sessions.ts';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -21,6 +22,7 @@ interface Migration {
 const MIGRATIONS: readonly Migration[] = [
   { name: '001-initial', up: initial.up },
   { name: '002-flows', up: flows.up },
+  { name: '003-console-sessions', up: consoleSessions.up },
 ];
 
 /** "palisade" in ASCII: the advisory-lock key of schema migrations. */
