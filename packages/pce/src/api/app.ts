@@ -15,6 +15,7 @@ import { openApiDocument } from './openapi.ts';
 import { mountAgentRoutes } from '../agents/agent-routes.ts';
 import { mountFlowAgentRoutes } from '../flows/flow-routes.ts';
 import { authenticateRequest, mountSessionRoutes, withoutBasicChallenge } from './session-routes.ts';
+import { mountConsoleStatic } from './console-static.ts';
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
@@ -95,6 +96,7 @@ export function buildApp(pce: Pce): Hono {
   mountAgentRoutes(app, pce, pce.agents);
   mountFlowAgentRoutes(app, pce);
   mountSessionRoutes(app, pce);
+  mountConsoleStatic(app);
   mount(app, pce.registry, wrap);
   app.notFound((c) => errorResponse(404, [{ token: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }]));
   app.onError((err, c) => toErrorResponse(err, c, env.log));
