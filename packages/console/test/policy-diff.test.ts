@@ -37,17 +37,21 @@ test('a modified rule set: only what changed, rules matched by id, version in hr
   assert.deepEqual(objectDiff(active, draft, names), [
     { field: 'rules › 12 › consumers', before: 'All workloads', after: 'role=db' },
     { field: 'rules › 12 › sec_connect', before: 'false', after: 'true' },
-    { field: 'rules › 14', after: 'added' },
+    { field: 'rules › 14 › enabled', after: 'true' },
+    { field: 'rules › 14 › providers', after: 'All workloads' },
+    { field: 'rules › 14 › consumers', after: 'All workloads' },
+    { field: 'rules › 14 › ingress_services', after: 'ICMP' },
     { field: 'description', after: 'now described' },
   ]);
 });
 
-test('created and deleted objects list their fields on one side; identical objects have no changes', () => {
-  const created = objectDiff(undefined, { href: '/x', name: 'web', scopes: [[{ label: { href: '/orgs/1/labels/1' } }]], rules: [] }, names);
+test('created and deleted objects list their fields on one side, rules one by one, empty fields left out; identical objects have no changes', () => {
+  const created = objectDiff(undefined, { href: '/x', name: 'web', description: '', scopes: [[{ label: { href: '/orgs/1/labels/1' } }]], rules: [{ href: '/x/sec_rules/3', consumers: [{ actors: 'ams' }], sec_connect: true }], deny_rules: [] }, names);
   assert.deepEqual(created, [
     { field: 'name', after: 'web' },
     { field: 'scopes', after: 'role=web' },
-    { field: 'rules', after: '(none)' },
+    { field: 'rules › 3 › consumers', after: 'All workloads' },
+    { field: 'rules › 3 › sec_connect', after: 'true' },
   ]);
   assert.deepEqual(objectDiff({ name: 'gone', enabled: false }, null, names), [
     { field: 'name', before: 'gone' },

@@ -21,6 +21,7 @@ import { useCatalog } from '../policy/name-book.ts';
 import { pendingByHref, pendingItems, ruleSetState, type RuleSetState } from '../policy/pending.ts';
 import { ruleId, type ApiRuleSet } from '../policy/rule-rows.ts';
 import { RuleSetStateBadge } from '../policy/rule-set-state-badge.tsx';
+import { LockIcon } from '../policy/rules-table.tsx';
 import { ScopesEditor, ScopesView, scopesBody } from '../policy/scopes-view.tsx';
 import '../policy/policy.css';
 
@@ -100,7 +101,7 @@ export function RuleSetsPage(_props: PageProps) {
     { key: 'name', header: 'Name', sortValue: (r) => r.rs.name, render: (r) => <a href={link(`/rule-sets/${ruleId(r.rs.href)}`)} data-testid={`rule-set-link-${r.rs.name}`}>{r.rs.name}</a> },
     { key: 'scopes', header: 'Scopes', render: (r) => <ScopesView scopes={r.rs.scopes} names={names} /> },
     { key: 'rules', header: 'Rules', sortValue: (r) => (r.rs.rules?.length ?? 0) + (r.rs.deny_rules?.length ?? 0), render: (r) => <span>{r.rs.rules?.length ?? 0} allow{(r.rs.deny_rules?.length ?? 0) > 0 ? `, ${r.rs.deny_rules?.length ?? 0} deny` : ''}</span> },
-    { key: 'sc', header: 'SecureConnect', sortValue: (r) => (r.rs.rules ?? []).filter((x) => x.sec_connect).length, render: (r) => { const n = (r.rs.rules ?? []).filter((x) => x.sec_connect).length; return n > 0 ? <span class="sc-badge">🔒 {n}</span> : <span class="sc-off">—</span>; } },
+    { key: 'sc', header: 'SecureConnect', sortValue: (r) => (r.rs.rules ?? []).filter((x) => x.sec_connect).length, render: (r) => { const n = (r.rs.rules ?? []).filter((x) => x.sec_connect).length; return n > 0 ? <span class="sc-badge" title={`${n} SecureConnect rule(s)`}><LockIcon /> {n}</span> : <span class="sc-off">—</span>; } },
     { key: 'enabled', header: 'Enabled', sortValue: (r) => (r.rs.enabled ? 1 : 0), render: (r) => <span class={`status ${r.rs.enabled ? 'status-ok' : ''}`}>{r.rs.enabled ? 'enabled' : 'disabled'}</span> },
     { key: 'state', header: 'State', sortValue: (r) => r.state, render: (r) => <RuleSetStateBadge state={r.state} /> },
   ];

@@ -71,6 +71,22 @@ function same(a: Json, b: Json): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** Every field of a value that exists on one side only (created, deleted, a rule added). */
+function oneSide(path: readonly string[], v: Json, side: 'before' | 'after', names: NameBook, out: FieldChange[]): void {
+  if (isRecord(v) && !isActor(v)) {
+    for (const [k, x] of Object.entries(v)) if (!IGNORED.has(k)) oneSide([...path, k], x, side, names, out);
+    return;
+  }
+  const keyed = keyedList(v);
+  if (keyed) {
+    for (const [k, x] of keyed) oneSide([...path, k], x, side, names, out);
+    return;
+  }
+  // Nothing to say about an empty description or list on a side that did not exist.
+  if (v === '' || v === undefined || v === null || (Array.isArray(v) && v.length === 0)) return;
+  out.push({ field: path.join(' › '), [side]: formatValue(v, names) });
+}
+
 function walk(path: readonly string[], a: Json, b: Json, names: NameBook, out: FieldChange[]): void {
   if (same(a, b)) return;
   const field = path.join(' › ');
@@ -84,8 +100,8 @@ function walk(path: readonly string[], a: Json, b: Json, names: NameBook, out: F
     for (const k of new Set([...ka.keys(), ...kb.keys()])) {
       const x = ka.get(k);
       const y = kb.get(k);
-      if (x === undefined) out.push({ field: `${field} › ${k}`, after: 'added' });
-      else if (y === undefined) out.push({ field: `${field} › ${k}`, before: 'removed' });
+      if (x === undefined) oneSide([...path, k], y, 'after', names, out);
+      else if (y === undefined) oneSide([...path, k], x, 'before', names, out);
       else walk([...path, k], x, y, names, out);
     }
     return;
@@ -106,11 +122,9 @@ export function objectDiff(before: Json, after: Json, names: NameBook): FieldCha
   const out: FieldChange[] = [];
   const a = normalize(before);
   const b = normalize(after);
-  if (a === undefined && isRecord(b)) {
-    for (const [k, v] of Object.entries(b)) if (!IGNORED.has(k)) out.push({ field: k, after: formatValue(v, names) });
-  } else if (b === undefined && isRecord(a)) {
-    for (const [k, v] of Object.entries(a)) if (!IGNORED.has(k)) out.push({ field: k, before: formatValue(v, names) });
-  } else walk([], a, b, names, out);
+  if (a === undefined) oneSide([], b, 'after', names, out);
+  else if (b === undefined) oneSide([], a, 'before', names, out);
+  else walk([], a, b, names, out);
   return out;
 }
 

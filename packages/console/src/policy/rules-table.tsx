@@ -19,10 +19,20 @@ function Actors(props: { actors: readonly ActorView[] }) {
   );
 }
 
+/** A padlock drawn inline: emoji fonts are not on every machine (headless Chromium has none). */
+export function LockIcon() {
+  return (
+    <svg class="lock-icon" width="11" height="12" viewBox="0 0 11 12" aria-hidden="true" focusable="false">
+      <path d="M2.5 5V3.5a3 3 0 0 1 6 0V5" fill="none" stroke="currentColor" stroke-width="1.5" />
+      <rect x="0.75" y="5" width="9.5" height="6.5" rx="1.2" fill="currentColor" />
+    </svg>
+  );
+}
+
 export function SecureConnectBadge(props: { on: boolean }) {
   return props.on ? (
     <span class="sc-badge" data-testid="sc-on" title="SecureConnect: IPsec between every workload pair this rule covers">
-      <span aria-hidden="true">🔒</span> SecureConnect
+      <LockIcon /> SecureConnect
     </span>
   ) : (
     <span class="sc-off" data-testid="sc-off">
