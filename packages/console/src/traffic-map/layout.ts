@@ -28,7 +28,7 @@ export const NODE_RADIUS = 6;
 const NODE_GAP = 10;
 const BOX_PAD = 12;
 /** Room for the box title. */
-const BOX_HEADER = 22;
+export const BOX_HEADER = 22;
 const BOX_GAP = 28;
 const MIN_BOX_W = 120;
 

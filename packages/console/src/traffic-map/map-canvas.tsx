@@ -1,13 +1,16 @@
 /**
  * The interactive map: a <canvas> (2,000 nodes as DOM/SVG elements would not pan smoothly),
  * drag to pan, wheel or buttons to zoom, Fit; hover shows a tooltip, click opens what was hit.
- * The viewport lives in a ref, not in component state: moving it asks for one animation frame
- * and redraws, nothing else re-renders. The canvas' data attributes tell tests and benchmarks
- * what is drawn (counts, transform, frames drawn, last draw time).
+ * The viewport lives in a ref, not in component state: moving it asks for one animation frame,
+ * nothing else re-renders. The map is drawn once into a bitmap with half a screen of margin;
+ * a frame copies that bitmap (pan) or scales it (mid-zoom) and draws the hovered item over it,
+ * and the map is drawn again only when the zoom settles or the pan leaves the margin: redrawing
+ * thousands of dashed lines is what costs, not copying pixels. The canvas' data attributes tell
+ * tests and benchmarks what is drawn (counts, transform, frames, full renders and their time).
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { drawMap } from './map-renderer.ts';
+import { drawHighlight, drawMap, type FrameSize } from './map-renderer.ts';
 import type { MapScene } from './map-scene.ts';
 import type { Hit } from './spatial-index.ts';
 import { fit, pan, toWorld, wheelFactor, zoomAt, type Viewport } from './viewport.ts';
@@ -17,6 +20,48 @@ export interface MapCanvasProps {
   readonly label: string;
   readonly tooltip: (hit: Hit) => ComponentChildren;
   readonly onActivate: (hit: Hit) => void;
+}
+
+/** A gesture (drag, wheel) has ended when no input came for this long; then the map is redrawn crisp. */
+const SETTLE_MS = 140;
+
+interface MapCache {
+  readonly canvas: HTMLCanvasElement;
+  readonly scene: MapScene;
+  /** The viewport it was drawn for, and the margin (CSS pixels) drawn around the screen. */
+  readonly v: Viewport;
+  readonly mx: number;
+  readonly my: number;
+  readonly width: number;
+  readonly height: number;
+  readonly dpr: number;
+}
+
+function renderCache(canvas: HTMLCanvasElement, scene: MapScene, v: Viewport, size: FrameSize): MapCache {
+  const mx = Math.round(size.width / 2);
+  const my = Math.round(size.height / 2);
+  const w = size.width + 2 * mx;
+  const h = size.height + 2 * my;
+  canvas.width = Math.round(w * size.dpr);
+  canvas.height = Math.round(h * size.dpr);
+  const ctx = canvas.getContext('2d');
+  if (ctx) drawMap(ctx, scene, { x: v.x + mx, y: v.y + my, k: v.k }, { width: w, height: h, dpr: size.dpr });
+  return { canvas, scene, v, mx, my, width: size.width, height: size.height, dpr: size.dpr };
+}
+
+/** Copies the bitmap so that it shows viewport `v` (shifted and scaled from the one it was drawn for). */
+function blit(ctx: CanvasRenderingContext2D, m: MapCache, v: Viewport, size: FrameSize): void {
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
+  // A bitmap pixel at (px, py) (CSS) shows world ((px - mx - m.v.x) / m.v.k, …); on screen that is world × v.k + v.x.
+  const s = v.k / m.v.k;
+  // Unscaled copies land on whole device pixels (no blur while panning).
+  const snap = (n: number): number => (s === 1 ? Math.round(n * size.dpr) / size.dpr : n);
+  const dx = snap(v.x - (m.mx + m.v.x) * s);
+  const dy = snap(v.y - (m.my + m.v.y) * s);
+  ctx.setTransform(size.dpr, 0, 0, size.dpr, 0, 0);
+  ctx.imageSmoothingEnabled = s !== 1;
+  ctx.drawImage(m.canvas, dx, dy, (m.width + 2 * m.mx) * s, (m.height + 2 * m.my) * s);
 }
 
 /** Pixels the pointer may move between down and up and still count as a click. */
@@ -32,6 +77,7 @@ export function MapCanvas(props: MapCanvasProps) {
   const size = useRef({ width: 0, height: 0, dpr: 1 });
   const frame = useRef(0);
   const frames = useRef(0);
+  const renders = useRef(0);
   const hover = useRef<Hit | undefined>(undefined);
   const [hovered, setHovered] = useState<Hit | undefined>(undefined);
   const sceneRef = useRef(props.scene);
@@ -39,24 +85,46 @@ export function MapCanvas(props: MapCanvasProps) {
   const activate = useRef(props.onActivate);
   activate.current = props.onActivate;
 
+  const cache = useRef<MapCache | undefined>(undefined);
+  const lastInput = useRef(0);
+  const settle = useRef(0);
+
   const draw = (): void => {
     frame.current = 0;
     const c = canvas.current;
     const ctx = c?.getContext('2d');
-    if (!c || !ctx || size.current.width === 0) return;
-    const t0 = performance.now();
-    drawMap(ctx, sceneRef.current, view.current, size.current, hover.current);
-    frames.current += 1;
+    const { width, height, dpr } = size.current;
+    if (!c || !ctx || width === 0) return;
     const v = view.current;
+    const scene = sceneRef.current;
+    const interacting = performance.now() - lastInput.current < SETTLE_MS;
+    let m = cache.current;
+    const fresh = m !== undefined && m.scene === scene && m.dpr === dpr && m.width === width && m.height === height;
+    const exact = fresh && m !== undefined && m.v.k === v.k && Math.abs(v.x - m.v.x) <= m.mx && Math.abs(v.y - m.v.y) <= m.my;
+    if (!m || !fresh || (!exact && !interacting)) {
+      const t0 = performance.now();
+      m = renderCache(m?.canvas ?? document.createElement('canvas'), scene, v, size.current);
+      cache.current = m;
+      renders.current += 1;
+      c.dataset['renders'] = String(renders.current);
+      c.dataset['renderMs'] = (performance.now() - t0).toFixed(2);
+    } else if (!exact) {
+      // Mid-gesture, the bitmap is scaled or shifted past its margin: crisp once the gesture settles.
+      clearTimeout(settle.current);
+      settle.current = window.setTimeout(schedule, SETTLE_MS + 10);
+    }
+    blit(ctx, m, v, size.current);
+    if (hover.current) drawHighlight(ctx, scene, hover.current, v, dpr);
+    frames.current += 1;
     c.dataset['frames'] = String(frames.current);
-    c.dataset['drawMs'] = (performance.now() - t0).toFixed(2);
     c.dataset['transform'] = `${v.x.toFixed(2)},${v.y.toFixed(2)},${v.k.toFixed(5)}`;
   };
   const schedule = (): void => {
     if (frame.current === 0) frame.current = requestAnimationFrame(draw);
   };
-  const setView = (v: Viewport): void => {
+  const setView = (v: Viewport, gesture = false): void => {
     view.current = v;
+    if (gesture) lastInput.current = performance.now();
     schedule();
   };
   const fitView = (): void => {
@@ -85,6 +153,7 @@ export function MapCanvas(props: MapCanvasProps) {
     ro.observe(el);
     return () => {
       ro.disconnect();
+      clearTimeout(settle.current);
       if (frame.current !== 0) cancelAnimationFrame(frame.current);
       frame.current = 0;
     };
@@ -136,7 +205,7 @@ export function MapCanvas(props: MapCanvasProps) {
         if (!drag.moved) setHover(undefined, sx, sy);
         drag = { ...drag, x: e.clientX, y: e.clientY, moved: true };
         c.style.cursor = 'grabbing';
-        setView(pan(view.current, dx, dy));
+        setView(pan(view.current, dx, dy), true);
         return;
       }
       const h = hitAt(sx, sy);
@@ -159,7 +228,7 @@ export function MapCanvas(props: MapCanvasProps) {
     const wheel = (e: WheelEvent): void => {
       e.preventDefault();
       const { sx, sy } = local(e);
-      setView(zoomAt(view.current, sx, sy, wheelFactor(e.deltaY, e.deltaMode)));
+      setView(zoomAt(view.current, sx, sy, wheelFactor(e.deltaY, e.deltaMode)), true);
     };
     c.addEventListener('pointerdown', down);
     c.addEventListener('pointermove', move);

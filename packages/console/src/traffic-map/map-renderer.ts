@@ -1,10 +1,12 @@
 /**
- * Draws one frame of the map on a 2D canvas: boxes, edges (batched per decision and width,
- * dash pattern from the palette), nodes (one path per kind), then labels only where they are
- * readable, and the highlighted node or edge on top. Everything off screen is skipped.
+ * Draws the map on a 2D canvas: boxes, edges (batched per decision and width, dash pattern
+ * from the palette), nodes (one path per kind), then labels only where they are readable.
+ * Everything off screen is skipped. The canvas component draws this into a cached bitmap and
+ * the hovered node or edge (drawHighlight) over it.
  */
 import { DECISION_STYLES } from '../decision-palette.ts';
 import type { NodeKind } from './aggregate.ts';
+import { BOX_HEADER } from './layout.ts';
 import type { MapScene } from './map-scene.ts';
 import type { Hit } from './spatial-index.ts';
 import { visibleWorld, type Viewport } from './viewport.ts';
@@ -22,7 +24,7 @@ export interface FrameSize {
   readonly dpr: number;
 }
 
-export function drawMap(ctx: CanvasRenderingContext2D, scene: MapScene, v: Viewport, size: FrameSize, highlight?: Hit): void {
+export function drawMap(ctx: CanvasRenderingContext2D, scene: MapScene, v: Viewport, size: FrameSize): void {
   const { layout: L, graph: g } = scene;
   const { dpr } = size;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -118,7 +120,6 @@ export function drawMap(ctx: CanvasRenderingContext2D, scene: MapScene, v: Viewp
     ctx.stroke();
   }
 
-  if (highlight) drawHighlight(ctx, scene, highlight, px);
   drawLabels(ctx, scene, v, size, { x0, y0, x1, y1 });
 }
 
@@ -135,8 +136,11 @@ function arrowHead(ctx: CanvasRenderingContext2D, sx: number, sy: number, tx: nu
   ctx.closePath();
 }
 
-function drawHighlight(ctx: CanvasRenderingContext2D, scene: MapScene, h: Hit, px: number): void {
+/** The hovered node or edge, drawn over the map (the transform is the viewport's). */
+export function drawHighlight(ctx: CanvasRenderingContext2D, scene: MapScene, h: Hit, v: Viewport, dpr: number): void {
   const { layout: L, graph: g } = scene;
+  const px = 1 / v.k;
+  ctx.setTransform(dpr * v.k, 0, 0, dpr * v.k, dpr * v.x, dpr * v.y);
   ctx.setLineDash([]);
   ctx.strokeStyle = HIGHLIGHT;
   ctx.lineWidth = 3 * px;
@@ -163,10 +167,31 @@ function drawLabels(ctx: CanvasRenderingContext2D, scene: MapScene, v: Viewport,
   ctx.setTransform(size.dpr, 0, 0, size.dpr, 0, 0);
   ctx.fillStyle = TEXT;
   ctx.textBaseline = 'top';
-  ctx.font = '600 12px system-ui, sans-serif';
-  for (const b of L.boxes) {
-    if (b.w * v.k < 70 || b.x > w.x1 || b.y > w.y1 || b.x + b.w < w.x0 || b.y + b.h < w.y0) continue;
-    ctx.fillText(b.label, b.x * v.k + v.x + 6, b.y * v.k + v.y + 5, b.w * v.k - 12);
+  // Box titles fit their header band (BOX_HEADER world units), so they shrink with the zoom and go under 7 px.
+  const title = Math.min(12, BOX_HEADER * v.k * 0.6);
+  if (title >= 7) {
+    ctx.font = `600 ${title.toFixed(1)}px system-ui, sans-serif`;
+    for (const b of L.boxes) {
+      if (b.x > w.x1 || b.y > w.y1 || b.x + b.w < w.x0 || b.y + b.h < w.y0) continue;
+      ctx.fillText(b.label, b.x * v.k + v.x + 6 * Math.min(1, v.k), b.y * v.k + v.y + BOX_HEADER * v.k * 0.2, b.w * v.k - 8);
+    }
+  }
+  // Workload counts inside group nodes, once the circle can hold them.
+  if (g.view === 'groups') {
+    ctx.font = '600 11px system-ui, sans-serif';
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    ctx.fillStyle = '#ffffff';
+    for (let i = 0; i < g.nodes.length; i++) {
+      const n = g.nodes[i];
+      const x = L.x[i] ?? 0;
+      const y = L.y[i] ?? 0;
+      if (n?.kind !== 'group' || (L.r[i] ?? 0) * v.k < 9 || x < w.x0 || x > w.x1 || y < w.y0 || y > w.y1) continue;
+      ctx.fillText(String(n.workloads), x * v.k + v.x, y * v.k + v.y, 2 * (L.r[i] ?? 0) * v.k - 4);
+    }
+    ctx.fillStyle = TEXT;
+    ctx.textBaseline = 'top';
+    ctx.textAlign = 'start';
   }
   // Node labels once nodes are far enough apart to carry them.
   if (v.k < (g.view === 'groups' ? 0.8 : 2.2)) return;
@@ -179,7 +204,7 @@ function drawLabels(ctx: CanvasRenderingContext2D, scene: MapScene, v: Viewport,
     if (!n || x < w.x0 || x > w.x1 || y < w.y0 || y > w.y1) continue;
     const sx = x * v.k + v.x;
     const sy = (y + (L.r[i] ?? 0)) * v.k + v.y + 2;
-    const text = n.kind === 'group' ? `${n.label} (${n.workloads})` : n.label;
+    const text = n.label;
     ctx.fillText(text, sx, sy, Math.max(40, (2 * (L.r[i] ?? 0) + 10) * v.k));
   }
   ctx.textAlign = 'start';
