@@ -67,6 +67,7 @@ test('values: actors, services, label refs, scopes with exclusions', () => {
   assert.equal(formatValue({ label: { href: '/orgs/1/labels/2' }, exclusion: true }, names), 'not role=db');
   assert.equal(formatValue('/orgs/1/labels/1', names), 'role=web');
   assert.equal(formatValue(null, names), '—');
+  assert.equal(formatValue('', names), '(empty)');
   assert.equal(changeTitle('update'), 'modified');
   assert.equal(typeTitle('rule_sets'), 'Rule set');
   assert.equal(typeTitle('ip_lists'), 'Ip list');

@@ -52,7 +52,7 @@ export function ActorPicker(props: { value: readonly ApiActor[]; onChange: (v: A
           ))}
         </select>
         {kind !== 'ams' && (
-          <select aria-label={ACTOR_KIND_TITLES[kind]} value={href} data-testid={`${props.testid}-item`} onChange={(e) => setHref((e.currentTarget as HTMLSelectElement).value)} disabled={options.length === 0}>
+          <select aria-label={ACTOR_KIND_TITLES[kind]} value={href || options[0]?.href} data-testid={`${props.testid}-item`} onChange={(e) => setHref((e.currentTarget as HTMLSelectElement).value)} disabled={options.length === 0}>
             {options.length === 0 && <option value="">(none exist)</option>}
             {options.map((o) => (
               <option key={o.href} value={o.href}>
@@ -93,7 +93,7 @@ export function ServicePicker(props: { value: readonly ApiService[]; onChange: (
     <div>
       <Picked testid={props.testid} items={props.value.map((s, i) => ({ key: `${JSON.stringify(s)}${i}`, text: describeService(s, props.catalog.names) }))} onRemove={(i) => props.onChange(props.value.filter((_, j) => j !== i))} />
       <div class="picker-row">
-        <select aria-label="Service" value={href} data-testid={`${props.testid}-item`} onChange={(e) => setHref((e.currentTarget as HTMLSelectElement).value)}>
+        <select aria-label="Service" value={href || options[0]?.href} disabled={options.length === 0} data-testid={`${props.testid}-item`} onChange={(e) => setHref((e.currentTarget as HTMLSelectElement).value)}>
           {options.map((o) => (
             <option key={o.href} value={o.href}>
               {o.text}

@@ -40,6 +40,7 @@ function isActor(v: Record<string, Json>): boolean {
 /** One value as a short readable string. */
 export function formatValue(v: Json, names: NameBook): string {
   if (v === undefined || v === null) return '—';
+  if (v === '') return '(empty)';
   if (typeof v === 'string') return v.startsWith('/orgs/') ? nameOf(names, v) : v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return v.length === 0 ? '(none)' : v.map((x) => formatValue(x, names)).join(', ');
