@@ -20,9 +20,18 @@ export class Metrics {
     this.provisions = new Counter({ name: 'palisade_policy_provisions_total', help: 'Policy versions provisioned', registers: [this.#registry] });
   }
 
+  /** Label children per route and status, looked up once (prom-client hashes the labels on every call otherwise). */
+  readonly #children = new Map<string, { readonly requests: { inc(): void }; readonly latency: { observe(v: number): void } }>();
+
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    this.#requests.inc({ method, route, status: String(status) });
-    this.#latency.observe({ method, route }, seconds);
+    const k = `${method} ${status} ${route}`;
+    let c = this.#children.get(k);
+    if (!c) {
+      c = { requests: this.#requests.labels({ method, route, status: String(status) }), latency: this.#latency.labels({ method, route }) };
+      this.#children.set(k, c);
+    }
+    c.requests.inc();
+    c.latency.observe(seconds);
   }
 
   get contentType(): string {

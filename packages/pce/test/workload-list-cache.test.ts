@@ -38,6 +38,27 @@ describe('workload list cache', () => {
     assert.equal((await list()).total, '0');
   });
 
+  it('a change another PCE process made in the shared database shows once the cache lifetime has passed', async () => {
+    const wl = hrefOf(await t.api('post', '/orgs/1/workloads', { hostname: 'other-process' }));
+    const id = wl.split('/').pop() ?? '';
+    assert.ok((await list()).items.some((w) => w['hostname'] === 'other-process'));
+    const { store } = t.running.pce;
+    await store.transaction(async (tx) => {
+      const row = await tx.getWorkload(1, id);
+      assert.ok(row);
+      await tx.updateWorkload({ ...row, data: JSON.stringify({ ...(JSON.parse(row.data) as object), hostname: 'renamed-elsewhere' }), updated_at: new Date().toISOString() });
+    });
+    // This process did not see the write: the cached list holds until it expires (2 s),
+    // then the next request starts a refresh that sees it.
+    let seen = false;
+    for (let i = 0; i < 100 && !seen; i++) {
+      await new Promise((ok) => setTimeout(ok, 100));
+      seen = (await list()).items.some((w) => w['hostname'] === 'renamed-elsewhere');
+    }
+    assert.ok(seen, 'the write made outside this process shows up');
+    assert.equal((await t.api('delete', `/api/v2${wl}`)).status, 204);
+  });
+
   it('concurrent requests of one list all get the same, correct answer', async () => {
     for (let i = 0; i < 5; i++) await t.api('post', '/orgs/1/workloads', { hostname: `burst-${i}` });
     const answers = await Promise.all(Array.from({ length: 20 }, () => list()));

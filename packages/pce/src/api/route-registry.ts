@@ -47,7 +47,7 @@ export type ApiResult =
   /** A body already rendered (a stored JSON file, CSV). */
   | { readonly status: 200; readonly text: string; readonly contentType: string }
   /** A list already rendered as JSON text (from a cache). */
-  | { readonly rawList: string; readonly total: number; readonly gzipped?: () => Buffer };
+  | { readonly rawList: string; readonly total: number; readonly utf8?: () => Buffer; readonly gzipped?: () => Buffer };
 
 export type Handler<B = unknown> = (req: ApiRequest<B>) => Promise<ApiResult>;
 

@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
 import { WorkloadCreateSchema, WorkloadUpdateSchema } from '@palisade/core/model/workloads.ts';
 import type { Pce } from '../pce.ts';
 import { createWorkload, deleteWorkload, parseWorkloadQuery, renderWorkloads, requireWorkload, updateWorkload, workloadIdOf } from '../services/workloads.ts';
 import type { RouteRegistry } from './route-registry.ts';
+import type { LabelRow, WorkloadRow } from '../store/store.ts';
 import { z } from 'zod';
 import { getVen, renderVen, type VenRecord } from '../agents/ven-record.ts';
 import { unpairVen } from '../agents/agent-service.ts';
@@ -9,18 +12,32 @@ import { venNotFound } from '../agents/agent-routes.ts';
 
 const UnpairSchema = z.object({ vens: z.array(z.object({ href: z.string().max(512) })).min(1).max(10_000) });
 
+/**
+ * A digest of everything a rendered workload list shows (the rows, the labels they carry,
+ * the total): equal digests, equal bodies. A cache refresh compares it instead of rendering.
+ */
+function listVersion(total: number, rows: readonly WorkloadRow[], labels: readonly LabelRow[]): string {
+  const h = createHash('sha256').update(String(total));
+  for (const r of rows) h.update(`\n${r.id}\t${r.created_at}\t${r.updated_at}\t${r.label_ids.join(',')}\t${r.data}`);
+  for (const l of labels) h.update(`\n${l.id}\t${l.key}\t${l.value}`);
+  return h.digest('base64');
+}
+
 export function workloadRoutes(r: RouteRegistry, pce: Pce): void {
   const tag = 'workloads';
   r.add({ method: 'get', path: '/orgs/:org/workloads', summary: 'List workloads (filters: labels, name, hostname, managed)', tag, collection: true }, async (q) => {
     const key = `${q.limit} ${q.query.get('labels') ?? ''} ${q.query.get('name') ?? ''} ${q.query.get('hostname') ?? ''} ${q.query.get('managed') ?? ''}`;
-    const list = await pce.workloadLists.getOrCompute(q.org, key, () =>
+    const list = await pce.workloadLists.getOrCompute(q.org, key, (previous) =>
       pce.store.read(async (tx) => {
         const query = await parseWorkloadQuery(tx, q.org, q.query, q.limit);
         const { rows, total } = await tx.listWorkloads(q.org, query);
-        return { body: JSON.stringify(await renderWorkloads(tx, q.org, rows)), total };
+        const version = listVersion(total, rows, await tx.getLabels(q.org, [...new Set(rows.flatMap((r) => r.label_ids))]));
+        if (version === previous) return { unchanged: true };
+        await setImmediate(); // rendering is the long part: let the requests that arrived meanwhile in first
+        return { version, total, body: JSON.stringify(await renderWorkloads(tx, q.org, rows)) };
       }),
     );
-    return { rawList: list.body, total: list.total, gzipped: list.gzipped };
+    return { rawList: list.body, total: list.total, utf8: list.utf8, gzipped: list.gzipped };
   });
   r.add({ method: 'post', path: '/orgs/:org/workloads', summary: 'Create an unmanaged workload', tag, role: 'admin', body: WorkloadCreateSchema }, async (q) => ({
     status: 201,

@@ -2,10 +2,19 @@
  * Hashing of secrets. API-key and agent secrets are 256 random bits, so sha256 is enough
  * (no dictionary to attack); passwords, which people choose, get scrypt.
  */
-import { createHash, scryptSync, timingSafeEqual, randomBytes } from 'node:crypto';
+import { hash, scryptSync, timingSafeEqual, randomBytes } from 'node:crypto';
 
 export function sha256Hex(s: string): string {
-  return createHash('sha256').update(s).digest('hex');
+  return hash('sha256', s, 'hex');
+}
+
+/** The digest as bytes: what a per-request comparison needs (no hex round trip). */
+export function sha256(s: string): Buffer {
+  return hash('sha256', s, 'buffer');
+}
+
+export function safeEqualBytes(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && a.length > 0 && timingSafeEqual(a, b);
 }
 
 export function safeEqualHex(a: string, b: string): boolean {

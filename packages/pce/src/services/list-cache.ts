@@ -1,25 +1,49 @@
 /**
- * A cache of rendered collection answers (JSON text) for hot lists such as workloads. Writes
- * in this process invalidate the org at once; entries also expire after `ttlMs`, which
- * bounds staleness when several PCE processes share one PostgreSQL (an expired entry is
- * answered once more while its refresh runs).
+ * A cache of rendered collection answers (JSON text, its UTF-8 bytes and its gzip) for hot
+ * lists such as workloads. Writes in this process invalidate the org at once; entries are
+ * also re-read after `ttlMs`, which bounds staleness when several PCE processes share one
+ * database (an expired entry is answered while its refresh runs).
+ *
+ * A refresh must not stall the event loop that serves every other request: it asks the
+ * source whether anything changed since the version it has (a cheap read) and renders only
+ * when something did, and the gzip is made on libuv's thread pool, once per rendering.
  */
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+
+const gzipAsync = promisify(gzip);
 
 export interface CachedList {
   readonly body: string;
   readonly total: number;
-  /** The body gzip-compressed, made once on first request (clients send Accept-Encoding: gzip). */
+  /** Identifies the content: the source answers `unchanged` when it still matches. */
+  readonly version: string;
+  /** The body as UTF-8, encoded once (not on every request). */
+  utf8(): Buffer;
+  /** The body gzip-compressed (clients send Accept-Encoding: gzip), made once. */
   gzipped(): Buffer;
 }
 
-function cachedList(body: string, total: number): CachedList {
-  let gz: Buffer | undefined;
-  return { body, total, gzipped: () => (gz ??= gzipSync(body, { level: 6 })) };
+/** What a list's source answers: a new rendering, or that `previous` still holds. */
+export type ListAnswer = { readonly version: string; readonly total: number; readonly body: string } | { readonly unchanged: true };
+
+/** Reads a list; given the version in the cache it may answer `{ unchanged: true }`. */
+export type ListSource = (previous: string | undefined) => Promise<ListAnswer>;
+
+async function cachedList(body: string, total: number, version: string): Promise<CachedList> {
+  const gz = await gzipAsync(body, { level: 6 });
+  let bytes: Buffer | undefined;
+  return { body, total, version, utf8: () => (bytes ??= Buffer.from(body, 'utf8')), gzipped: () => gz };
+}
+
+interface Entry {
+  readonly list: CachedList;
+  readonly at: number;
+  readonly gen: number;
 }
 
 export class ListCache {
-  readonly #entries = new Map<string, { list: CachedList; at: number; gen: number }>();
+  readonly #entries = new Map<string, Entry>();
   readonly #gen = new Map<number, number>();
   readonly #ttlMs: number;
   readonly #now: () => number;
@@ -34,8 +58,7 @@ export class ListCache {
 
   get(org: number, key: string): CachedList | undefined {
     const e = this.#entries.get(`${org} ${key}`);
-    if (!e || e.gen !== (this.#gen.get(org) ?? 0) || this.#now() - e.at > this.#ttlMs) return undefined;
-    return e.list;
+    return e && e.gen === this.generation(org) && this.#now() - e.at <= this.#ttlMs ? e.list : undefined;
   }
 
   /** The generation to pass back to `set`, read before computing the answer. */
@@ -45,35 +68,36 @@ export class ListCache {
 
   set(org: number, key: string, gen: number, list: CachedList): void {
     if (gen !== this.generation(org)) return; // a write happened meanwhile
-    if (this.#entries.size >= this.#max) this.#entries.clear();
+    if (this.#entries.size >= this.#max && !this.#entries.has(`${org} ${key}`)) this.#entries.clear();
     this.#entries.set(`${org} ${key}`, { list, at: this.#now(), gen });
   }
 
   /**
    * The cached answer, or one computation shared by every concurrent caller of the same
-   * key (so an expiry under load renders once, not once per waiting request).
+   * key (so an expiry under load reads once, not once per waiting request).
    */
-  async getOrCompute(org: number, key: string, compute: () => Promise<{ body: string; total: number }>): Promise<CachedList> {
-    const hit = this.get(org, key);
-    if (hit) return hit;
-    // Expired but of the current generation (no write here since): answer it while one
-    // refresh runs, so an expiry under load never makes every waiting request stall.
+  async getOrCompute(org: number, key: string, source: ListSource): Promise<CachedList> {
     const e = this.#entries.get(`${org} ${key}`);
     if (e && e.gen === this.generation(org)) {
-      void this.#refresh(org, key, compute).catch(() => undefined);
+      if (this.#now() - e.at <= this.#ttlMs) return e.list;
+      // Expired but of the current generation (no write here since): answer it while one
+      // refresh runs, so an expiry under load never makes the waiting requests stall.
+      void this.#refresh(org, key, source, e.list).catch(() => undefined);
       return e.list;
     }
-    return this.#refresh(org, key, compute);
+    // After a write every caller waits for the store, but a rendering from before the write
+    // is still reused when the source says its version holds (the write was elsewhere).
+    return this.#refresh(org, key, source, e?.list);
   }
 
-  #refresh(org: number, key: string, compute: () => Promise<{ body: string; total: number }>): Promise<CachedList> {
-    const k = `${org} ${key} ${this.generation(org)}`;
+  #refresh(org: number, key: string, source: ListSource, previous: CachedList | undefined): Promise<CachedList> {
+    const gen = this.generation(org);
+    const k = `${org} ${key} ${gen}`;
     const running = this.#inflight.get(k);
     if (running) return running;
-    const gen = this.generation(org);
-    const p = compute()
-      .then((r) => {
-        const list = cachedList(r.body, r.total);
+    const p = source(previous?.version)
+      .then((a) => ('unchanged' in a && previous ? previous : 'body' in a ? cachedList(a.body, a.total, a.version) : Promise.reject(new Error('the list source answered unchanged without a previous version'))))
+      .then((list) => {
         this.set(org, key, gen, list);
         return list;
       })
