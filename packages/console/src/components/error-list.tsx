@@ -12,15 +12,18 @@ export function errorItems(error: unknown): readonly ApiErrorItem[] {
   return [{ token: 'error', message: String(error) }];
 }
 
-/** The messages about `field` (a body path like `name` or `ip_ranges[0]`), without the path prefix. */
-export function fieldErrors(error: unknown, field: string): string[] {
+/**
+ * The messages about `field` (a body path like `name` or `ip_ranges[0]`), without the path
+ * prefix; with `exact`, not those about its parts (`ip_ranges: too many`, not `ip_ranges[0]…`).
+ */
+export function fieldErrors(error: unknown, field: string, exact = false): string[] {
   const prefix = `body.${field}`;
   const out: string[] = [];
   for (const e of errorItems(error)) {
     if (!e.message.startsWith(prefix)) continue;
     const rest = e.message.slice(prefix.length);
     // `name: …` or `ip_ranges[0].from_ip: …` (a sub-path belongs to the field too), not `names: …`.
-    if (!/^[:.[]/.test(rest)) continue;
+    if (!(exact ? /^:/ : /^[:.[]/).test(rest)) continue;
     const colon = e.message.indexOf(': ');
     out.push(colon === -1 ? e.message : e.message.slice(colon + 2));
   }
@@ -45,5 +48,18 @@ export function ErrorList(props: { error: unknown; exclude?: readonly string[] }
         ))}
       </ul>
     </div>
+  );
+}
+
+/** Errors that belong to a group of fields (a list as a whole) rather than to one input. */
+export function FieldErrors(props: { messages: readonly string[] }) {
+  return (
+    <>
+      {props.messages.map((m, i) => (
+        <div class="field-error" role="alert" key={i}>
+          {m}
+        </div>
+      ))}
+    </>
   );
 }
