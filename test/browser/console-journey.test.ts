@@ -118,6 +118,10 @@ describe('console main journey (Chromium)', () => {
     await card.getByTestId('diff-table').waitFor();
     assert.match(await card.innerText(), /Rule set shop[\s\S]*created/);
     assert.match(await card.getByTestId('diff-table').innerText(), /sec_connect\s+\+?\s*true/);
+    // Before provisioning, the pending rule set already says what the rule will warn about.
+    const pendingWarning = card.locator('[data-testid$="-warnings"]');
+    await pendingWarning.waitFor();
+    assert.match(await pendingWarning.innerText(), new RegExp(`rule ${ruleNo}[\\s\\S]*web-1 ↔ db-1 \\(idle\\)`));
     await page.getByTestId('provision-description').fill('shop: web to db over SecureConnect');
     await b.screenshot(page, 'journey-06-pending-changes');
     await page.getByTestId('provision-submit').click();

@@ -139,11 +139,19 @@ describe('console policy pages (Chromium)', () => {
     assert.deepEqual(b.errors, []);
   });
 
-  it('events: who did what, filtered by type', async () => {
+  it('events: who did what, older pages, filtered by type', async () => {
+    // More events than one page (50).
+    for (let i = 0; i < 55; i++) await pce.seed('POST', `${pce.orgHref}/labels`, { key: 'loc', value: `site-${i}` });
     const page = await b.newPage();
     await page.goto(`${pce.url}/#/events`);
     const table = page.getByTestId('events-table');
     await table.waitFor();
+    const rows = table.locator('tbody tr');
+    assert.equal(await rows.count(), 50);
+    await page.getByTestId('events-older').click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="events-table"] tbody tr').length > 50);
+    const keys = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-key')));
+    assert.equal(new Set(keys).size, keys.length, 'no event shown twice');
     assert.match(await table.innerText(), /sec_policy\.create/);
     await page.getByTestId('events-type').fill('rule_set.create');
     await page.getByTestId('events-apply').click();

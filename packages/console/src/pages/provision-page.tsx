@@ -22,6 +22,8 @@ import { useCatalog } from '../policy/name-book.ts';
 import { activeHref, changeSubset, pendingItems, type PendingItem } from '../policy/pending.ts';
 import { NoteList } from '../policy/rule-note-list.tsx';
 import { objectNotes, type ApiMessage } from '../policy/rule-notes.ts';
+import type { ApiRuleSet } from '../policy/rule-rows.ts';
+import { asRuleSetNotes, loadRuleWarnings } from '../policy/rule-warnings.ts';
 import '../policy/policy.css';
 
 interface ProvisionResult {
@@ -42,13 +44,13 @@ async function getOrUndefined(href: string): Promise<unknown> {
 
 function PendingCard(props: { item: PendingItem; names: NameBook; selected: boolean; selectable: boolean; onToggle: () => void; problems: readonly ApiMessage[] }) {
   const { item } = props;
-  const f = useFetch(
-    async () => ({
-      before: item.change === 'create' ? undefined : await getOrUndefined(activeHref(item.href)),
-      after: item.change === 'delete' ? undefined : await getOrUndefined(item.href),
-    }),
-    [item.href, item.updatedAt],
-  );
+  const f = useFetch(async () => {
+    const before = item.change === 'create' ? undefined : await getOrUndefined(activeHref(item.href));
+    const after = item.change === 'delete' ? undefined : await getOrUndefined(item.href);
+    // What provisioning a rule set will warn about, shown before it is provisioned.
+    const warnings = item.type === 'rule_sets' && after ? asRuleSetNotes(await loadRuleWarnings(after as ApiRuleSet)) : [];
+    return { before, after, warnings };
+  }, [item.href, item.updatedAt]);
   const id = item.href.slice(item.href.lastIndexOf('/') + 1);
   const notes = objectNotes(props.problems, item.href, 'error');
   return (
@@ -60,6 +62,7 @@ function PendingCard(props: { item: PendingItem; names: NameBook; selected: bool
         {item.type === 'rule_sets' && item.change !== 'delete' && <a href={link(`/rule-sets/${id}`)}>open</a>}
       </h3>
       <NoteList notes={notes} testid={`pending-${item.type}-${id}-errors`} />
+      <NoteList notes={f.data?.warnings ?? []} testid={`pending-${item.type}-${id}-warnings`} />
       {f.loading && !f.data ? <Loading what="the changes" /> : f.error ? <ErrorList error={f.error} /> : <DiffTable before={f.data?.before} after={f.data?.after} names={props.names} />}
     </article>
   );

@@ -18,7 +18,8 @@ import { link, navigate } from '../router.ts';
 import { useSession } from '../session.tsx';
 import { useCatalog, type Catalog } from '../policy/name-book.ts';
 import { pendingByHref, pendingItems, ruleSetState } from '../policy/pending.ts';
-import { mergeNotes, notesOf, type ApiMessage, type RuleNote } from '../policy/rule-notes.ts';
+import { mergeNotes, notesOf, type RuleNote } from '../policy/rule-notes.ts';
+import { loadRuleWarnings } from '../policy/rule-warnings.ts';
 import { RuleForm } from '../policy/rule-form.tsx';
 import { ruleRows, type ApiRule, type ApiRuleSet, type RuleType } from '../policy/rule-rows.ts';
 import { RuleSetStateBadge } from '../policy/rule-set-state-badge.tsx';
@@ -27,13 +28,6 @@ import { ScopesEditor, ScopesView, scopesBody } from '../policy/scopes-view.tsx'
 import '../policy/policy.css';
 
 type Editing = { type: RuleType; rule?: ApiRule } | undefined;
-
-/** The SecureConnect warnings of each sec_connect rule, as the draft rule GET returns them. */
-async function loadWarnings(rs: ApiRuleSet): Promise<Map<string, RuleNote[]>> {
-  const scRules = (rs.rules ?? []).filter((r) => r.sec_connect);
-  const answers = await Promise.all(scRules.map((r) => api.get<{ warnings?: ApiMessage[] }>(r.href).then((a) => [r.href, notesOf(a.warnings ?? [], 'warning')] as const)));
-  return new Map(answers.filter(([, n]) => n.length > 0));
-}
 
 function EditRuleSet(props: { rs: ApiRuleSet; onClose: () => void; onSaved: () => void }) {
   const simpleScopes = props.rs.scopes.every((s) => s.every((e) => e.label && !e.exclusion));
@@ -224,7 +218,7 @@ export function RuleSetPage(props: PageProps) {
   const f = useFetch(async () => {
     const href = `${orgHref}/sec_policy/draft/rule_sets/${encodeURIComponent(id)}`;
     const [rs, pending] = await Promise.all([api.get<ApiRuleSet>(href), api.get<Record<string, { href: string; change_type: 'create' | 'update' | 'delete' }[]>>(`${orgHref}/sec_policy/pending`)]);
-    return { rs, state: ruleSetState(rs.href, pendingByHref(pendingItems(pending))), warnings: await loadWarnings(rs) };
+    return { rs, state: ruleSetState(rs.href, pendingByHref(pendingItems(pending))), warnings: await loadRuleWarnings(rs) };
   }, [orgHref, id]);
   return (
     <section data-testid="rule-set-page">

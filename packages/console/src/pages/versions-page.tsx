@@ -15,7 +15,7 @@ import { link, navigate } from '../router.ts';
 import { useSession } from '../session.tsx';
 import { ChangeBadge, DiffTable, objectTitle } from '../policy/diff-view.tsx';
 import { useCatalog } from '../policy/name-book.ts';
-import type { ChangeType } from '../policy/object-diff.ts';
+import { typeTitle, type ChangeType } from '../policy/object-diff.ts';
 import '../policy/policy.css';
 
 interface Version {
@@ -81,7 +81,7 @@ export function VersionsPage(props: PageProps) {
     { key: 'desc', header: 'Description', render: (v) => v.commit_message || <span class="muted">(none)</span> },
     { key: 'when', header: 'Provisioned', sortValue: (v) => v.created_at, render: (v) => <time dateTime={v.created_at}>{new Date(v.created_at).toLocaleString()}</time> },
     { key: 'by', header: 'By (API key)', render: (v) => v.created_by?.key_id ?? '—' },
-    { key: 'objects', header: 'Objects', render: (v) => Object.entries(v.object_counts).map(([t, n]) => `${n} ${t.replace(/_/g, ' ')}`).join(', ') },
+    { key: 'objects', header: 'Objects', render: (v) => Object.entries(v.object_counts).map(([t, n]) => `${n} ${n === 1 ? typeTitle(t).toLowerCase() : t.replace(/_/g, ' ')}`).join(', ') },
     { key: 'affected', header: 'Workloads affected', sortValue: (v) => v.workloads_affected, render: (v) => v.workloads_affected },
     { key: 'diff', header: '', render: (v) => (v.version > 1 ? <a href={link('/versions', { from: String(v.version - 1), to: String(v.version) })}>changes</a> : <a href={link('/versions', { from: '0', to: '1' })}>changes</a>) },
   ];
