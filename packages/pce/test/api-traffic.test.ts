@@ -195,6 +195,40 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal((await t.api('get', '/orgs/1/traffic_flows/async_queries/00000000-0000-0000-0000-000000000000')).status, 404);
     });
 
+    it('Explorer: results aggregated per (src, dst, service, direction, decision) with summed connections and first/last seen', async () => {
+      const tuple = (over: Record<string, unknown>) => flow('10.9.0.10', '10.9.0.20', 17, 514, over);
+      assert.equal((await send(web1, [tuple({ connections: 2, first_seen: iso(30), last_seen: iso(20) }), tuple({ connections: 5, first_seen: iso(15), last_seen: iso(3) })])).status, 202);
+      assert.equal((await send(web1, [tuple({ connections: 1, first_seen: iso(40), last_seen: iso(35) })])).status, 202);
+      const rows = await download({ services: { include: [{ proto: 17, port: 514 }] } });
+      assert.equal(rows.length, 1, JSON.stringify(rows));
+      assert.equal(rows[0]?.num_connections, 8);
+      assert.deepEqual(rows[0]?.timestamp_range, { first_detected: iso(40), last_detected: iso(3) });
+      assert.equal(rows[0]?.policy_decision, 'blocked', 'web1 (full) has no rule for it');
+    });
+
+    it('Explorer: label groups (with sub-groups), IP lists (exclusions honoured), CIDRs, sources OR destinations', async () => {
+      const webOnly = hrefOf(await t.api('post', '/orgs/1/sec_policy/draft/label_groups', { name: 'web-only', key: 'role', labels: [{ href: web }] }));
+      const nested = hrefOf(await t.api('post', '/orgs/1/sec_policy/draft/label_groups', { name: 'nested', key: 'role', labels: [], sub_groups: [{ href: webOnly }] }));
+      const fromGroup = await download({ sources: { include: [[{ label_group: { href: nested } }]] } });
+      assert.ok(fromGroup.length > 0);
+      assert.ok(fromGroup.every((f) => f.src.workload?.labels.some((l) => l.href === web)), 'only sources labelled web');
+      const notWeb = await download({ sources: { include: [], exclude: [{ label_group: { href: webOnly } }] } });
+      assert.ok(notWeb.length > 0 && notWeb.every((f) => !f.src.workload?.labels.some((l) => l.href === web)));
+
+      const ipl = hrefOf(await t.api('post', '/orgs/1/sec_policy/draft/ip_lists', { name: 'web-net', ip_ranges: [{ from_ip: '10.9.0.0/24' }, { from_ip: '10.9.0.11', exclusion: true }] }));
+      const fromList = await download({ sources: { include: [[{ ip_list: { href: ipl } }]] } });
+      assert.ok(fromList.length > 0);
+      assert.deepEqual([...new Set(fromList.map((f) => f.src.ip))], ['10.9.0.10'], '10.9.0.11 is excluded from the list');
+      const cidr = await download({ sources: { include: [[{ ip_address: '10.9.0.8/30' }]] } });
+      assert.deepEqual([...new Set(cidr.map((f) => f.src.ip))].sort(), ['10.9.0.10', '10.9.0.11']);
+
+      const both = { sources: { include: [[{ ip_address: '203.0.113.5' }]] }, destinations: { include: [[{ ip_address: '10.9.0.20' }]] } };
+      assert.deepEqual(await download(both), []);
+      const either = await download({ ...both, sources_destinations_query_op: 'or' });
+      assert.ok(either.some((f) => f.src.ip === '203.0.113.5') && either.some((f) => f.dst.ip === '10.9.0.20'));
+      assert.ok(either.every((f) => f.src.ip === '203.0.113.5' || f.dst.ip === '10.9.0.20'));
+    });
+
     it('CSV download with Accept: text/csv or ?format=csv', async () => {
       const { status } = await query({ sources: { include: [[{ ip_address: '10.9.0.10' }]] }, services: { include: [{ proto: 6, port: 5432 }] } });
       const res = await fetch(`${t.url}/api/v2${String(status['result'])}`, { headers: { Authorization: `Basic ${Buffer.from(`${t.owner.key_id}:${t.owner.secret}`).toString('base64')}`, Accept: 'text/csv' } });
@@ -203,7 +237,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const lines = (await res.text()).trim().split('\r\n');
       assert.equal(lines[0]?.split(',')[0], 'src_ip');
       assert.ok(lines.length >= 2);
-      assert.match(lines[1] ?? '', /^10\.9\.0\.10,\/orgs\/1\/workloads\/[0-9a-f-]+,web1,role=web,10\.9\.0\.20,.*,db1,role=db,6,5432,3,allowed,/);
+      // Two summaries of this connection (3 connections each, one with bytes): one aggregated row.
+      assert.match(lines[1] ?? '', /^10\.9\.0\.10,\/orgs\/1\/workloads\/[0-9a-f-]+,web1,role=web,10\.9\.0\.20,.*,db1,role=db,6,5432,6,allowed,allowed,inbound,allowed,[^,]+,[^,]+,100,2000$/);
       const viaQuery = await t.api('get', `${String(status['result'])}?format=csv`);
       assert.equal(viaQuery.text.trim().split('\r\n').length, lines.length);
     });
@@ -215,7 +250,15 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         { sources: { include: [[{ label: { href: '/orgs/2/labels/1' } }]] } },
         { destinations: { include: [[{ workload: { href: web } }]] } },
         { sources: { include: [[{ ip_address: '10.0.0.300' }]] } },
-        { sources: { include: [[{ ip_list: { href: '/orgs/1/sec_policy/draft/ip_lists/1' } }]] } },
+        { sources: { include: [[{ ip_list: { href: '/orgs/1/sec_policy/draft/ip_lists/9999' } }]] } },
+        { sources: { include: [[{ ip_list: { href: '/orgs/2/sec_policy/draft/ip_lists/1' } }]] } },
+        { sources: { include: [[{ ip_list: { href: '/orgs/1/labels/1' } }]] } },
+        { sources: { include: [[{ label_group: { href: '/orgs/1/sec_policy/draft/label_groups/9999' } }]] } },
+        { sources: { include: [[{ label_group: { href: '/orgs/1/sec_policy/active/ip_lists/1' } }]] } },
+        { destinations: { exclude: [{ ip_address: '10.0.0.1/8' }] } },
+        { destinations: { exclude: [{ ip_address: 'fe80::1/129' }] } },
+        { sources: { include: [[{ label: { href: web }, transmission: 'unicast' }]] } },
+        { sources_destinations_query_op: 'xor' },
         { max_results: 200_000 },
         { max_results: -1 },
         { policy_decisions: ['maybe'] },

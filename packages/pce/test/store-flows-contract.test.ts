@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import type { FlowQueryRow, NewFlowRow, Store, StoreTx } from '../src/store/store.ts';
+import type { FlowEndpointTerm, FlowQuery, FlowQueryRow, NewFlowRow, Store, StoreTx } from '../src/store/store.ts';
 import { newOrg, postgresBackend, sqliteBackend, T0 } from './store-contract-support.ts';
 
 const MS0 = Date.parse(T0);
@@ -119,6 +119,59 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
       assert.deepEqual(await q({ since: MS0 + 2500, until: MS0 + 3600, limit: 100 }), ['10.0.0.1>198.51.100.1', '192.0.2.7>10.0.0.1']);
       assert.deepEqual(await q({ limit: 2 }), ['10.0.0.1>198.51.100.1', '192.0.2.7>10.0.0.1']);
       assert.deepEqual(await q({ limit: 0 }), []);
+    });
+
+    it('queryFlows: an AND of labels is one intersection (an impossible one matches nothing), label groups (anyLabel), IP ranges per family, sides OR-ed', async () => {
+      const org = await tx((t) => newOrg(t));
+      const [webProd, webDev, db] = await tx((t) => t.labelSetIds(org, [[1, 10], [1, 11], [2, 10]]));
+      await tx((t) =>
+        t.insertFlows([
+          flow(org, { src_ip: '10.0.0.1', src_set: webProd ?? null, dst_ip: '10.0.1.9', dst_set: db ?? null, last_seen: MS0 + 1000 }),
+          flow(org, { src_ip: '10.0.0.2', src_set: webDev ?? null, dst_ip: '2001:db8::9', last_seen: MS0 + 2000 }),
+          flow(org, { src_ip: '2001:db8::1', dst_ip: '10.0.0.1', dst_set: webProd ?? null, last_seen: MS0 + 3000 }),
+          flow(org, { src_ip: '192.0.2.7', dst_ip: '10.0.1.9', dst_set: db ?? null, last_seen: MS0 + 4000 }),
+        ]),
+      );
+      const q = async (query: Parameters<StoreTx['queryFlows']>[1]): Promise<string[]> => (await read((t) => t.queryFlows(org, query))).map((f) => `${f.src_ip}>${f.dst_ip}`);
+      const src = (...all: FlowEndpointTerm[]): FlowQuery => ({ src: { include: [all], exclude: [] }, limit: 100 });
+      assert.deepEqual(await q(src({ labelId: 1 }, { labelId: 11 })), ['10.0.0.2>2001:db8::9']);
+      assert.deepEqual(await q(src({ labelId: 2 }, { labelId: 11 })), [], 'no set carries both');
+      assert.deepEqual(await q(src({ anyLabel: [10, 11] }, { labelId: 1 })), ['10.0.0.2>2001:db8::9', '10.0.0.1>10.0.1.9']);
+      assert.deepEqual(await q(src({ anyLabel: [] })), [], 'an empty label group matches nothing');
+      const v4 = (from: string, to: string): number[] => [from, to].map((a) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0));
+      assert.deepEqual(await q(src({ ipRanges: { v4: v4('10.0.0.0', '10.0.0.255'), v6: [] } })), ['10.0.0.2>2001:db8::9', '10.0.0.1>10.0.1.9']);
+      // ::/0 is every IPv6 address, and no IPv4 one.
+      assert.deepEqual(await q(src({ ipRanges: { v4: [], v6: [0n, (1n << 128n) - 1n] } })), ['2001:db8::1>10.0.0.1']);
+      assert.deepEqual(await q({ dst: { include: [], exclude: [{ ipRanges: { v4: v4('10.0.0.0', '10.255.255.255'), v6: [] } }] }, limit: 100 }), ['10.0.0.2>2001:db8::9']);
+      const many = Array.from({ length: 3000 }, (_, i) => v4(`172.16.${i >> 8}.${i & 255}`, `172.16.${i >> 8}.${i & 255}`)).flat();
+      assert.deepEqual(await q(src({ ipRanges: { v4: [...many, ...v4('192.0.2.7', '192.0.2.7')], v6: [] } })), ['192.0.2.7>10.0.1.9'], 'thousands of ranges (balanced OR)');
+      const either: FlowQuery = { src: { include: [[{ labelId: 11 }]], exclude: [] }, dst: { include: [[{ labelId: 2 }]], exclude: [] }, limit: 100 };
+      assert.deepEqual(await q(either), []);
+      assert.deepEqual(await q({ ...either, sidesOp: 'or' }), ['192.0.2.7>10.0.1.9', '10.0.0.2>2001:db8::9', '10.0.0.1>10.0.1.9']);
+    });
+
+    it('queryFlowSummaries: one row per (ends, service, direction, decision), connections and bytes summed, first/last seen over the group, worst state and draft decision; newest group first, limit counts groups', async () => {
+      const org = await tx((t) => newOrg(t));
+      await tx((t) =>
+        t.insertFlows([
+          flow(org, { connections: 2, first_seen: MS0, last_seen: MS0 + 100, bytes_in: 10, bytes_out: 1 }),
+          flow(org, { connections: 3, first_seen: MS0 + 500, last_seen: MS0 + 900, bytes_in: 5, state: 'potentially_blocked', draft_policy_decision: 'blocked' }),
+          flow(org, { connections: 1, first_seen: MS0 + 50, last_seen: MS0 + 200, policy_decision: 'blocked' }),
+          flow(org, { connections: 7, port: 22, first_seen: MS0 + 10, last_seen: MS0 + 20 }),
+          flow(org, { connections: 4, direction: 'outbound', last_seen: MS0 + 300 }),
+        ]),
+      );
+      const rows = await read((t) => t.queryFlowSummaries(org, { services: { include: [{ port: 443 }], exclude: [] }, limit: 100 }));
+      assert.deepEqual(
+        rows.map((r) => [r.direction, r.policy_decision, r.connections, r.flows, r.first_seen - MS0, r.last_seen - MS0, r.bytes_in, r.bytes_out, r.state, r.draft_policy_decision]),
+        [
+          ['inbound', 'allowed', 5, 2, 0, 900, 15, 1, 'potentially_blocked', 'blocked'],
+          ['outbound', 'allowed', 4, 1, 0, 300, null, null, 'allowed', 'allowed'],
+          ['inbound', 'blocked', 1, 1, 50, 200, null, null, 'allowed', 'allowed'],
+        ],
+      );
+      assert.deepEqual((await read((t) => t.queryFlowSummaries(org, { limit: 2 }))).map((r) => r.last_seen - MS0), [900, 300]);
+      assert.deepEqual(await read((t) => t.queryFlowSummaries(org, { decisions: [], limit: 10 })), []);
     });
 
     it('flows are per org', async () => {

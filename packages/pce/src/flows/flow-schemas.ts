@@ -1,6 +1,7 @@
 /** Validation of flow batches from agents and of traffic queries (DESIGN §8: outside input). */
 import { z } from 'zod';
 import { parseAddress } from '@palisade/core/compute/address-ranges.ts';
+import { parseCidr } from '@palisade/core/ip.ts';
 
 export const MAX_FLOWS_PER_BATCH = 10_000;
 /** Illumio's ceiling for an async traffic query. */
@@ -37,10 +38,14 @@ export const FlowBatchSchema = z.object({
 export type FlowBatch = z.output<typeof FlowBatchSchema>;
 
 const href = z.object({ href: z.string().min(1).max(512) });
+const ipOrCidr = z.string().max(64).refine((s) => parseCidr(s) !== undefined, 'not an IPv4 or IPv6 address or a CIDR with zero host bits (e.g. 10.0.0.0/8)');
+/** Illumio's actors of a traffic query; a label group matches any of its labels (sub-groups included), an IP list any of its ranges. */
 export const ActorSchema = z.union([
   z.object({ label: href }).strict(),
+  z.object({ label_group: href }).strict(),
   z.object({ workload: href }).strict(),
-  z.object({ ip_address: ip }).strict(),
+  z.object({ ip_list: href }).strict(),
+  z.object({ ip_address: ipOrCidr }).strict(),
 ]);
 export type Actor = z.output<typeof ActorSchema>;
 
@@ -63,6 +68,8 @@ export const TrafficQuerySchema = z
     sources: actors.default({ include: [], exclude: [] }),
     destinations: actors.default({ include: [], exclude: [] }),
     services: z.object({ include: z.array(ServiceTermSchema).max(100).default([]), exclude: z.array(ServiceTermSchema).max(100).default([]) }).default({ include: [], exclude: [] }),
+    /** Illumio's: whether a flow must match the sources and the destinations (`and`) or either (`or`). */
+    sources_destinations_query_op: z.enum(['and', 'or']).default('and'),
     policy_decisions: z.array(z.enum(['allowed', 'potentially_blocked', 'blocked', 'unknown'])).max(4).default([]),
     start_date: iso.optional(),
     end_date: iso.optional(),

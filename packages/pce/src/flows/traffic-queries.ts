@@ -5,10 +5,15 @@
  * lives in the store, so any PCE process can answer a poll or a download.
  */
 import { invalid, notFound } from '@palisade/core/errors.ts';
-import { orgHref, parseHref } from '@palisade/core/href.ts';
+import { orgHref, parseHref, type PolicyVersionRef } from '@palisade/core/href.ts';
 import { principalRef, type Principal } from '../auth/principal.ts';
 import type { Pce } from '../pce.ts';
-import type { FlowEndpointTerm, FlowQuery, FlowQueryRow, FlowRow, FlowSideFilter, StoreTx } from '../store/store.ts';
+import { ipListRanges } from '@palisade/core/compute/address-ranges.ts';
+import { parseCidr } from '@palisade/core/ip.ts';
+import type { IpList } from '@palisade/core/model/ip-lists.ts';
+import type { LabelGroup } from '@palisade/core/model/labels.ts';
+import { getObject, type StoredObject } from '../services/policy-store.ts';
+import type { FlowEndpointTerm, FlowIpRanges, FlowQuery, FlowQueryRow, FlowSideFilter, FlowSummaryRow, NewFlowRow, StoreTx } from '../store/store.ts';
 import type { Actor, TrafficQuery } from './flow-schemas.ts';
 
 export interface RenderedEndpoint {
@@ -31,14 +36,72 @@ export interface RenderedFlow {
 
 const queryHref = (org: number, id: string): string => `/orgs/${org}/traffic_flows/async_queries/${id}`;
 
-/** Actors → store terms; labels must exist in the org (406 otherwise), workload hrefs must be the org's. */
-async function terms(tx: StoreTx, org: number, where: string, actors: readonly Actor[]): Promise<FlowEndpointTerm[]> {
+/** Every range of an IP list or CIDR in one query, at most (SQL text grows with each). */
+const MAX_QUERY_RANGES = 10_000;
+
+/** A policy object of the org named by href (`/orgs/1/sec_policy/draft|active|N/<type>/<id>`); 406 when it is not one or does not exist. */
+async function policyObject(tx: StoreTx, org: number, where: string, h: string, type: 'label_groups' | 'ip_lists'): Promise<{ version: PolicyVersionRef; obj: StoredObject }> {
+  const what = type === 'ip_lists' ? 'IP list' : 'label group';
+  const p = parseHref(h);
+  if (!p || p.kind !== 'policy' || p.org !== org || p.type !== type || p.sub !== undefined) {
+    throw invalid('invalid_actor', `${where}: "${h}" is not a ${what} href of org ${org} (/orgs/${org}/sec_policy/draft/${type}/…)`);
+  }
+  const obj = await getObject(tx, org, p.version, type, p.id);
+  if (!obj) throw invalid(`${type.replace(/s$/, '')}_not_found`, `${where}: no ${what} ${h}`);
+  return { version: p.version, obj };
+}
+
+/** The label ids of a label group and of its sub-groups (in the same policy version), each group once. */
+async function labelGroupLabels(tx: StoreTx, org: number, where: string, h: string): Promise<number[]> {
+  const { version, obj } = await policyObject(tx, org, where, h, 'label_groups');
+  const labels = new Set<number>();
+  const seen = new Set<string>();
+  const walk = async (g: StoredObject): Promise<void> => {
+    if (seen.has(g.id)) return;
+    seen.add(g.id);
+    const group = g as unknown as Partial<Pick<LabelGroup, 'labels' | 'sub_groups'>>;
+    for (const l of group.labels ?? []) {
+      const p = parseHref(l.href);
+      if (p && p.kind === 'org' && p.type === 'labels' && /^\d+$/.test(p.id)) labels.add(Number(p.id));
+    }
+    for (const sub of group.sub_groups ?? []) {
+      const p = parseHref(sub.href);
+      const child = p && p.kind === 'policy' && p.type === 'label_groups' ? await getObject(tx, org, version, 'label_groups', p.id) : undefined;
+      if (child) await walk(child);
+    }
+  };
+  await walk(obj);
+  return [...labels];
+}
+
+/** The ranges of an actor's addresses: one IP, a CIDR, or an IP list (exclusions removed; FQDNs match no flow). */
+async function rangesOf(tx: StoreTx, org: number, where: string, a: Actor): Promise<FlowIpRanges | undefined> {
+  if ('ip_address' in a) {
+    const r = parseCidr(a.ip_address);
+    if (!r) return undefined;
+    return r.family === 4 ? { v4: [Number(r.from), Number(r.to)], v6: [] } : { v4: [], v6: [r.from, r.to] };
+  }
+  if (!('ip_list' in a)) return undefined;
+  const { obj } = await policyObject(tx, org, where, a.ip_list.href, 'ip_lists');
+  return ipListRanges((obj as unknown as Partial<Pick<IpList, 'ip_ranges'>>).ip_ranges ?? []);
+}
+
+/** Actors → store terms; every reference must be the org's and exist (406 otherwise). */
+async function terms(tx: StoreTx, org: number, where: string, actors: readonly Actor[], budget: { ranges: number }): Promise<FlowEndpointTerm[]> {
   const out: FlowEndpointTerm[] = [];
   for (const a of actors) {
-    if ('ip_address' in a) {
-      out.push({ ip: a.ip_address });
+    if ('label_group' in a) {
+      out.push({ anyLabel: await labelGroupLabels(tx, org, where, a.label_group.href) });
       continue;
     }
+    const ranges = await rangesOf(tx, org, where, a);
+    if (ranges) {
+      budget.ranges += (ranges.v4.length + ranges.v6.length) / 2;
+      if (budget.ranges > MAX_QUERY_RANGES) throw invalid('too_many_ip_ranges', `${where}: the IP lists and addresses of a query hold more than ${MAX_QUERY_RANGES} ranges; query with fewer or smaller IP lists`);
+      out.push({ ipRanges: ranges });
+      continue;
+    }
+    if (!('label' in a) && !('workload' in a)) continue;
     const [kind, h] = 'label' in a ? (['labels', a.label.href] as const) : (['workloads', a.workload.href] as const);
     const p = parseHref(h);
     if (!p || p.kind !== 'org' || p.org !== org || p.type !== kind) throw invalid('invalid_actor', `${where}: "${h}" is not a ${kind === 'labels' ? 'label' : 'workload'} href of org ${org} (/orgs/${org}/${kind}/…)`);
@@ -51,18 +114,20 @@ async function terms(tx: StoreTx, org: number, where: string, actors: readonly A
   return out;
 }
 
-async function side(tx: StoreTx, org: number, name: string, a: TrafficQuery['sources']): Promise<FlowSideFilter> {
+async function side(tx: StoreTx, org: number, name: string, a: TrafficQuery['sources'], budget: { ranges: number }): Promise<FlowSideFilter> {
   const include: FlowEndpointTerm[][] = [];
-  for (const [i, all] of a.include.entries()) include.push(await terms(tx, org, `${name}.include[${i}]`, all));
-  return { include, exclude: await terms(tx, org, `${name}.exclude`, a.exclude) };
+  for (const [i, all] of a.include.entries()) include.push(await terms(tx, org, `${name}.include[${i}]`, all, budget));
+  return { include, exclude: await terms(tx, org, `${name}.exclude`, a.exclude, budget) };
 }
 
 /** The store query of a request (validates references: call it before answering 202). */
 export async function toFlowQuery(tx: StoreTx, org: number, q: TrafficQuery): Promise<FlowQuery> {
   const svc = (s: TrafficQuery['services']['include'][number]) => ({ ...(s.proto !== undefined ? { proto: s.proto } : {}), ...(s.port !== undefined ? { port: s.port } : {}), ...(s.to_port !== undefined ? { toPort: s.to_port } : {}) });
+  const budget = { ranges: 0 };
   return {
-    src: await side(tx, org, 'sources', q.sources),
-    dst: await side(tx, org, 'destinations', q.destinations),
+    src: await side(tx, org, 'sources', q.sources, budget),
+    dst: await side(tx, org, 'destinations', q.destinations, budget),
+    sidesOp: q.sources_destinations_query_op,
     services: { include: q.services.include.map(svc), exclude: q.services.exclude.map(svc) },
     ...(q.policy_decisions.length > 0 ? { decisions: q.policy_decisions } : {}),
     ...(q.start_date !== undefined ? { since: Date.parse(q.start_date) } : {}),
@@ -101,7 +166,7 @@ async function runTrafficQuery(pce: Pce, org: number, id: string, q: TrafficQuer
   const { store, env } = pce;
   try {
     await store.transaction((tx) => tx.updateFlowQuery(org, id, { status: 'working', updated_at: env.now().toISOString() }));
-    const flows = await store.read(async (tx) => renderFlows(tx, org, await tx.queryFlows(org, await toFlowQuery(tx, org, q))));
+    const flows = await store.read(async (tx) => renderFlows(tx, org, await tx.queryFlowSummaries(org, await toFlowQuery(tx, org, q))));
     const fileId = env.uuid();
     await store.transaction(async (tx) => {
       await tx.insertDatafile(org, fileId, JSON.stringify(flows), env.now().toISOString());
@@ -116,8 +181,11 @@ async function runTrafficQuery(pce: Pce, org: number, id: string, q: TrafficQuer
   }
 }
 
-/** Stored flows → the API shape, with each end's workload (now) and labels (at flow time). */
-export async function renderFlows(tx: StoreTx, org: number, rows: readonly FlowRow[]): Promise<RenderedFlow[]> {
+/** A stored flow or an aggregate of them (`FlowSummaryRow`). */
+type RenderableFlow = Omit<NewFlowRow, 'org_id' | 'reporter_workload'> | FlowSummaryRow;
+
+/** Flows → the API shape, with each end's workload (now) and labels (at flow time). */
+export async function renderFlows(tx: StoreTx, org: number, rows: readonly RenderableFlow[]): Promise<RenderedFlow[]> {
   const setIds = new Set<number>();
   const workloadIds = new Set<string>();
   for (const r of rows) {

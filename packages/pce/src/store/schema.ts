@@ -211,6 +211,9 @@ export interface FlowsTable {
   state: number;
   policy_decision: number;
   draft_policy_decision: number;
+  /** The addresses as sortable bytes (migration 004, `ipKeyOf`): IP list and CIDR filters. */
+  src_ipk: Buffer | null;
+  dst_ipk: Buffer | null;
 }
 
 export interface FlowLabelSetsTable {

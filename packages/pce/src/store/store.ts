@@ -203,8 +203,23 @@ export interface FlowRow extends NewFlowRow {
   readonly id: number;
 }
 
-/** One endpoint condition: carries the label (at flow time), is the workload, or has the IP. */
-export type FlowEndpointTerm = { readonly labelId: number } | { readonly workload: string } | { readonly ip: string };
+/** Flat sorted [from, to, from, to, …] address ranges per family (as `ipListRanges` answers). */
+export interface FlowIpRanges {
+  readonly v4: readonly number[];
+  readonly v6: readonly bigint[];
+}
+
+/**
+ * One endpoint condition: carries the label (at flow time), carries any of the labels (a
+ * label group, expanded), is the workload, has the IP, or has an IP in the ranges (an IP
+ * list or a CIDR).
+ */
+export type FlowEndpointTerm =
+  | { readonly labelId: number }
+  | { readonly anyLabel: readonly number[] }
+  | { readonly workload: string }
+  | { readonly ip: string }
+  | { readonly ipRanges: FlowIpRanges };
 
 export interface FlowSideFilter {
   /** OR of ANDs (Illumio's `include: [[a, b], [c]]`); empty: any endpoint. */
@@ -223,6 +238,8 @@ export interface FlowServiceTerm {
 export interface FlowQuery {
   readonly src?: FlowSideFilter;
   readonly dst?: FlowSideFilter;
+  /** `or`: a flow matches when its source or its destination matches the includes (Illumio's `sources_destinations_query_op`); excludes always apply. */
+  readonly sidesOp?: 'and' | 'or';
   readonly services?: { readonly include: readonly FlowServiceTerm[]; readonly exclude: readonly FlowServiceTerm[] };
   readonly decisions?: readonly FlowDecision[];
   /** Flows seen at some time in [since, until] (epoch ms): last_seen >= since, first_seen <= until. */
@@ -230,6 +247,17 @@ export interface FlowQuery {
   readonly until?: number;
   /** Newest (last_seen) first, at most this many. */
   readonly limit: number;
+}
+
+/**
+ * Flows aggregated per (src IP, dst IP, their workloads and label sets, protocol, port,
+ * direction, policy decision), as Illumio's Explorer shows them: connections and bytes
+ * summed, first and last seen over the group, `state` and `draft_policy_decision` the worst
+ * seen (blocked over potentially blocked over allowed; unknown worst for the draft).
+ */
+export interface FlowSummaryRow extends Omit<NewFlowRow, 'org_id' | 'reporter_workload'> {
+  /** Stored flow summaries in the group. */
+  readonly flows: number;
 }
 
 export interface FlowBatchRow {
@@ -363,6 +391,8 @@ export interface StoreTx extends ConsoleSessionQueries {
   /** Many flows in few statements (ingest writes thousands at once). */
   insertFlows(rows: readonly NewFlowRow[]): Promise<void>;
   queryFlows(org: number, q: FlowQuery): Promise<FlowRow[]>;
+  /** The matching flows aggregated (`FlowSummaryRow`), newest group (last seen) first, at most `q.limit` groups. */
+  queryFlowSummaries(org: number, q: FlowQuery): Promise<FlowSummaryRow[]>;
   countFlows(org: number): Promise<number>;
   /** Retention: deletes flows last seen before `cutoff` (epoch ms) and batch ids received before it; answers the flows deleted. */
   deleteFlowsBefore(org: number, cutoff: number): Promise<number>;

@@ -10,6 +10,7 @@ import type { Database } from '../schema.ts';
 import * as initial from './001-initial.ts';
 import * as flows from './002-flows.ts';
 import * as consoleSessions from './003-console-sessions.ts';
+import * as flowExplorer from './004-flow-explorer.ts';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -23,6 +24,7 @@ const MIGRATIONS: readonly Migration[] = [
   { name: '001-initial', up: initial.up },
   { name: '002-flows', up: flows.up },
   { name: '003-console-sessions', up: consoleSessions.up },
+  { name: '004-flow-explorer', up: flowExplorer.up },
 ];
 
 /** "palisade" in ASCII: the advisory-lock key of schema migrations. */
