@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { launchBrowser, startConsolePce, type ConsoleBrowser, type ConsolePce } from '../support/console-harness.ts';
+import { launchBrowser, startConsolePce, waitForTestIdText, type ConsoleBrowser, type ConsolePce } from '../support/console-harness.ts';
 
 interface Href {
   href: string;
@@ -148,12 +148,12 @@ describe('console inventory pages (Chromium)', () => {
     await count.waitFor();
     assert.equal(await count.innerText(), 'Showing 50 of 60 workloads');
     await page.getByTestId('show-more').click();
-    await page.waitForFunction(() => document.querySelector('[data-testid="workloads-count"]')?.textContent === 'Showing all 60 workloads');
+    await waitForTestIdText(page, 'workloads-count', 'Showing all 60 workloads');
 
     await page.getByTestId('label-picker-role').selectOption({ label: 'web' });
-    await page.waitForFunction(() => document.querySelector('[data-testid="workloads-count"]')?.textContent === 'Showing all 5 workloads');
+    await waitForTestIdText(page, 'workloads-count', 'Showing all 5 workloads');
     await page.getByTestId('label-picker-env').selectOption({ label: 'prod' });
-    await page.waitForFunction(() => document.querySelector('[data-testid="workloads-count"]')?.textContent === 'Showing all 3 workloads');
+    await waitForTestIdText(page, 'workloads-count', 'Showing all 3 workloads');
     assert.match(page.url(), /labels=/);
     await b.screenshot(page, 'workloads-filtered');
 
@@ -178,7 +178,7 @@ describe('console inventory pages (Chromium)', () => {
     assert.equal(untouched.enforcement_mode, 'idle');
     // The filter survives a reload.
     await page.reload();
-    await page.waitForFunction(() => document.querySelector('[data-testid="workloads-count"]')?.textContent === 'Showing all 3 workloads');
+    await waitForTestIdText(page, 'workloads-count', 'Showing all 3 workloads');
   });
 
   it('workload detail: interfaces, labels, unmanaged VEN, no SecureConnect peers, enforcement changed there persists', async () => {
