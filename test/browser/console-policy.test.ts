@@ -54,6 +54,11 @@ describe('console policy pages (Chromium)', () => {
     await page.getByTestId('activation-fingerprint').fill('AB:CD:EF');
     assert.match(await page.getByTestId('cmd-activate').innerText(), /--pce https:\/\/pce\.example:8443 --activation-code [0-9a-f]{40} --fingerprint AB:CD:EF$/);
     await b.screenshot(page, 'policy-activation-commands');
+    // Copy puts exactly the command shown on the clipboard.
+    await b.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: pce.url });
+    await page.getByTestId('cmd-activate-copy').click();
+    await page.getByTestId('cmd-activate-copy').filter({ hasText: 'Copied' }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), await page.getByTestId('cmd-activate').innerText());
 
     // The code shown is the one the PCE accepts: a host pairs with it and gets the profile's labels.
     const res = await fetch(`${pce.url}/api/v2/agent/activate`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ activation_code: code, hostname: 'crm-web-1', interfaces: [{ name: 'eth0', address: '10.30.0.1' }] }) });

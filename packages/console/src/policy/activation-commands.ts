@@ -33,6 +33,7 @@ export function hostPort(url: string): string {
 
 /** Debian host: what the VEN runs (nftables, tcpdump for flows, charon for SecureConnect), then the repo in /opt/palisade as the systemd unit expects. */
 const INSTALL = [
+  '# Node.js 20 or later, nftables, tcpdump (flows), charon (SecureConnect)',
   'sudo apt-get install -y nodejs npm git nftables tcpdump strongswan-swanctl charon-systemd',
   'sudo git clone https://github.com/palisade/palisade /opt/palisade',
   'cd /opt/palisade && sudo npm ci && sudo npm run build:ven',
