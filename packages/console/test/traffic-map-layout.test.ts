@@ -141,6 +141,7 @@ describe('traffic map viewport', () => {
   it('fit centres the whole map in the screen', () => {
     const f = fit(1000, 500, 800, 600, 20);
     assert.ok(Math.abs(f.k - 0.76) < 1e-9);
+    assert.equal(fit(10, 10, 800, 600).k, 2.5, 'a tiny map is not blown up beyond 2.5×');
     assert.ok(Math.abs(f.x + 500 * f.k - 400) < 1e-9);
     assert.ok(Math.abs(f.y + 250 * f.k - 300) < 1e-9);
   });

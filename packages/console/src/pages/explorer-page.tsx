@@ -48,7 +48,12 @@ export function ExplorerPage(props: PageProps) {
   const errors = built.errors;
 
   useEffect(() => {
-    if (!runRequested || !ready) return undefined;
+    if (!runRequested) {
+      // A URL without run=1 (a new search, the nav link) shows the form, not the last results.
+      setRun({ state: 'idle' });
+      return undefined;
+    }
+    if (!ready) return undefined;
     if (Object.keys(errors).length > 0) {
       setRun({ state: 'idle' });
       return undefined;

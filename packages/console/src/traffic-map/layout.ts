@@ -67,10 +67,10 @@ export function layoutGraph(g: MapGraph): MapLayout {
   });
 
   // Shelf packing, tallest first (ties: the graph's box order), to a width that makes the
-  // whole map roughly 3:2.
+  // whole map landscape, like the screen it is shown on.
   const area = sized.reduce((s, b) => s + (b.w + BOX_GAP) * (b.h + BOX_GAP), 0);
   const widest = sized.reduce((m, b) => Math.max(m, b.w), 0);
-  const target = Math.max(widest, Math.sqrt(area * 1.5));
+  const target = Math.max(widest, Math.sqrt(area * 2.2));
   const order = [...sized].sort((a, b) => b.h - a.h || a.index - b.index);
   const boxes = new Array<BoxPlacement>(g.boxes.length);
   let cx = 0;

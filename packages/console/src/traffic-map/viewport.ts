@@ -31,7 +31,7 @@ export function zoomAt(v: Viewport, sx: number, sy: number, factor: number): Vie
 
 /** The whole map centred in a `width` × `height` screen with `margin` pixels around. */
 export function fit(mapWidth: number, mapHeight: number, width: number, height: number, margin = 24): Viewport {
-  const k = clampK(Math.min(1.5, (width - 2 * margin) / Math.max(1, mapWidth), (height - 2 * margin) / Math.max(1, mapHeight)));
+  const k = clampK(Math.min(2.5, (width - 2 * margin) / Math.max(1, mapWidth), (height - 2 * margin) / Math.max(1, mapHeight)));
   return { x: (width - mapWidth * k) / 2, y: (height - mapHeight * k) / 2, k };
 }
 
