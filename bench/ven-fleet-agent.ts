@@ -1,9 +1,14 @@
 /**
  * One process of the 1,000-agent benchmark (ven.bench.ts): holds many real policy streams
- * (the VEN's own channel client: pinned TLS, SSE, backoff) and, for every delivery, checks
- * it, renders the nftables script as the daemon would, and acknowledges it. It does not run
- * nft (1,000 hosts' worth of kernel tables do not fit one machine). Reports to the parent
- * over IPC: `ready` once every agent acked its first delivery, then one `ack` per delivery.
+ * (the VEN's own channel client: pinned TLS, SSE, backoff) and, for every delivery, does what
+ * the daemon does with a plan short of loading it into a kernel: parses and checks the event
+ * (JSON, every field of the plan), renders the nftables script from it, checks the plan hash
+ * it acknowledges is the delivered one, and acknowledges it over the agent's keep-alive
+ * connection. It does not run nft (1,000 hosts' worth of kernel tables do not fit one
+ * machine), does not persist the plan and sends no heartbeats. Reports to the parent over
+ * IPC: `ready` once every agent acked its first delivery, then one `ack` per delivery with its
+ * timeline (ms since the epoch): event parsed out of the stream, plan checked and rendered,
+ * ack sent, ack answered.
  */
 import { readFileSync } from 'node:fs';
 import { renderNftables } from '@palisade/render/nftables/nftables-renderer.ts';
@@ -30,6 +35,7 @@ for (const id of mine) {
       const received = Date.now();
       const d = parseDelivery(e.data);
       renderNftables(d.plan, { pce: { addresses: d.pce.addresses.length > 0 ? d.pce.addresses : ['127.0.0.1'], port: d.pce.port } });
+      const checked = Date.now();
       const settled = (): void => {
         if (first) {
           first = false;
@@ -38,7 +44,7 @@ for (const id of mine) {
       };
       void client.ack(d.delivery, d.plan.hash, 'applied').then(
         () => {
-          send({ type: 'ack', agent: id.agent_id, version: d.policy_version, t: Date.now(), received });
+          send({ type: 'ack', agent: id.agent_id, version: d.policy_version, t: Date.now(), received, checked });
           settled();
         },
         (err: unknown) => {

@@ -95,16 +95,34 @@ async function agentsFigure(): Promise<void> {
 
     const acks = new Map<number, number[]>();
     const received = new Map<number, number[]>();
+    const checked = new Map<number, number[]>();
+    // PCE side of the timeline: when each VEN's push was handed to its stream, when its last VEN-record update committed.
+    const pushedAt = new Map<string, number>();
+    const committedAt = new Map<string, number>();
+    const hub = running.pce.agents;
+    const push = hub.push.bind(hub);
+    hub.push = (s, d) => {
+      push(s, d);
+      pushedAt.set(s.venId, Date.now());
+    };
+    const writer = running.pce.venState;
+    const update = writer.update.bind(writer);
+    writer.update = async (org, venId, fn) => {
+      const v = await update(org, venId, fn);
+      committedAt.set(venId, Date.now());
+      return v;
+    };
     let ready = 0;
     const errors: string[] = [];
     const per = Math.ceil(AGENTS / PROCESSES);
     for (let p = 0; p < PROCESSES; p++) {
       const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ven-fleet-agent.ts'), file, String(p * per), String(Math.min(AGENTS, (p + 1) * per))], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      child.on('message', (m: { type: string; version?: number; t?: number; received?: number; message?: string }) => {
+      child.on('message', (m: { type: string; version?: number; t?: number; received?: number; checked?: number; message?: string }) => {
         if (m.type === 'ready') ready++;
         else if (m.type === 'ack' && typeof m.version === 'number' && typeof m.t === 'number') {
           (acks.get(m.version) ?? acks.set(m.version, []).get(m.version))?.push(m.t);
           if (typeof m.received === 'number') (received.get(m.version) ?? received.set(m.version, []).get(m.version))?.push(m.received);
+          if (typeof m.checked === 'number') (checked.get(m.version) ?? checked.set(m.version, []).get(m.version))?.push(m.checked);
         }
         else if (m.type === 'error' && errors.length < 5) errors.push(String(m.message));
       });
@@ -119,14 +137,22 @@ async function agentsFigure(): Promise<void> {
     let worstMax = 0;
     for (let round = 1; round <= ROUNDS; round++) {
       await api('POST', `${ruleSet}/sec_rules`, { providers: [{ label: { href: web } }], consumers: [{ label: { href: client } }], ingress_services: [{ proto: 6, port: 9000 + round }] });
+      pushedAt.clear();
+      committedAt.clear();
       const start = Date.now();
       const prov = (await api('POST', '/orgs/1/sec_policy', { update_description: `round ${round}` })) as { version: number; workloads_affected: number };
+      const provisioned = Date.now() - start;
       await waitFor(`${AGENTS} acks of version ${prov.version}`, async () => (acks.get(prov.version)?.length ?? 0) >= AGENTS, 60_000, 20);
       const lat = (acks.get(prov.version) ?? []).map((t) => t - start).sort((a, b) => a - b);
       worstP95 = Math.max(worstP95, pct(lat, 95));
       worstMax = Math.max(worstMax, lat[lat.length - 1] ?? NaN);
-      const recv = (received.get(prov.version) ?? []).map((t) => t - start).sort((a, b) => a - b);
-      rows.push(`  round ${round}: version ${prov.version}, ${prov.workloads_affected} workloads affected, acks p50 ${pct(lat, 50)} ms, p95 ${pct(lat, 95)} ms, max ${lat[lat.length - 1]} ms (plan received by the agent: p50 ${pct(recv, 50)} ms, p95 ${pct(recv, 95)} ms, max ${recv[recv.length - 1]} ms)`);
+      const since = (xs: Iterable<number>): number[] => [...xs].map((t) => t - start).sort((a, b) => a - b);
+      const stage = (name: string, xs: Iterable<number>): string => {
+        const l = since(xs);
+        return `${name} p50 ${pct(l, 50)} / p95 ${pct(l, 95)} / max ${l[l.length - 1]}`;
+      };
+      rows.push(`  round ${round}: version ${prov.version}, ${prov.workloads_affected} workloads affected, provision answered after ${provisioned} ms; acks p50 ${pct(lat, 50)} ms, p95 ${pct(lat, 95)} ms, max ${lat[lat.length - 1]} ms`);
+      rows.push(`    timeline (ms after the provision call): ${stage('PCE pushed', pushedAt.values())}; ${stage('agent parsed the event', received.get(prov.version) ?? [])}; ${stage('agent checked + rendered', checked.get(prov.version) ?? [])}; ${stage('PCE committed the ack', committedAt.values())}; ${stage('agent got the ack answered', lat.map((x) => x + start))}`);
     }
     console.log(`provision → every agent acknowledged (${AGENTS} agents, real channel):`);
     for (const r of rows) console.log(r);
@@ -222,12 +248,15 @@ async function applyFigure(): Promise<void> {
     for (let i = 1; i <= 3; i++) {
       const next = bigPlan(PEERS, `00000000000000b${i}`, i * 500);
       const deltaScript = renderSetDelta(previous, next, ctx);
-      if (!deltaScript) throw new Error('expected a set delta script');
+      const back = renderSetDelta(next, previous, ctx);
+      if (!deltaScript || !back) throw new Error('expected set delta scripts');
       let t = performance.now();
       const r = await nft.apply(deltaScript);
       if (r.code !== 0) throw new Error(r.stderr);
       rawDeltas.push(performance.now() - t);
-      // The applier still holds `previous`; the kernel already has `next`: its delta refills the same set again.
+      // Back to `previous` (what the applier holds), so the applier's own delta has the same work to do.
+      const undo = await nft.apply(back);
+      if (undo.code !== 0) throw new Error(undo.stderr);
       t = performance.now();
       const out = await applier.apply(next, ctx);
       deltas.push(performance.now() - t);
@@ -237,7 +266,7 @@ async function applyFigure(): Promise<void> {
     }
     console.log(`  membership change (500 of ${PEERS.toLocaleString('en')} peers out, 500 in) through the set delta, verified: ${median(deltas).toFixed(0)} ms; raw nft -f of the same delta script: ${median(rawDeltas).toFixed(0)} ms`);
     console.log(`    steps: ${Object.entries(deltaSteps).map(([k, v]) => `${k} ${median(v).toFixed(0)} ms`).join(', ')}`);
-    console.log('    (the delta flushes and refills the changed set: on nft 1.0.6 adding even one element to an interval set reads all of it, and deleting single elements is slower still; see packages/ven/README.md)');
+    console.log('    (single addresses live in hash sets: the delta deletes the 500 that left and adds the 500 that joined; CIDRs and ranges live in interval sets, which the delta flushes and refills, since on nft 1.0.6 any element change reads a whole interval set)');
   } finally {
     execFileSync('ip', ['netns', 'del', ns]);
   }

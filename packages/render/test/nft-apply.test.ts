@@ -91,10 +91,10 @@ describe('rendered scripts in a real nft (network namespace)', { skip }, () => {
       }
       const json = listTable(table);
       // Suspended (`only: 'secure-connect'`): the SecureConnect peer sets alone.
-      const planSets = s.context.only === 'secure-connect' ? 0 : 2 * s.plan.address_sets.length;
+      const planSets = s.context.only === 'secure-connect' ? 0 : 4 * s.plan.address_sets.length;
       // Flow accounting (unless flow_off): four dynamic sets and two chains at priority filter + 10.
       const flows = s.context.only !== 'secure-connect' && s.plan.visibility_level !== 'flow_off';
-      assert.equal(objects(json, 'set').length, planSets + 2 + (flows ? 4 : 0), 'one set per plan set and family, the two SecureConnect peer sets, the flow sets');
+      assert.equal(objects(json, 'set').length, planSets + 2 + (flows ? 4 : 0), 'per plan set and family a hash set and an interval set, the two SecureConnect peer sets, the flow sets');
       assert.equal(objects(json, 'chain').length, flows ? 4 : 2);
       assert.equal(objects(json, 'rule').length, renderedRuleCount(script), 'every rendered rule is loaded');
       // Loading the same script again is a clean replace, not an error or a duplicate.

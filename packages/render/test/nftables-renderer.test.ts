@@ -63,6 +63,18 @@ describe('nft set names', () => {
     assert.equal(nftSetName('ps_0123456789abcdef', 6), 'ps_0123456789abcdef_v6');
   });
 
+  it('single addresses go to a hash set, CIDRs and ranges to an interval set, both matched by the rule', () => {
+    const script = renderNftables(plan({ address_sets: [set('ps_a', ['192.0.2.20', '192.0.2.64/26', '192.0.2.200-192.0.2.210', '198.51.100.7/32'], ['2001:db8::1'])] }), ctx);
+    assert.match(script, /set ps_a_v4 \{\n\t\ttype ipv4_addr\n\t\telements = \{\n\t\t\t192\.0\.2\.20,\n\t\t\t198\.51\.100\.7\n\t\t\}/);
+    assert.match(script, /set ps_a_n4 \{\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = \{\n\t\t\t192\.0\.2\.64\/26,\n\t\t\t192\.0\.2\.200-192\.0\.2\.210\n\t\t\}/);
+    assert.match(script, /set ps_a_v6 \{\n\t\ttype ipv6_addr\n\t\telements = \{\n\t\t\t2001:db8::1\n/);
+    assert.match(script, /set ps_a_n6 \{\n\t\ttype ipv6_addr\n\t\tflags interval\n\t\}/);
+    for (const name of ['ps_a_v4', 'ps_a_n4']) assert.match(script, new RegExp(`ip saddr @${name} tcp dport 443 counter accept`));
+    // Out of order and repeated: sorted and deduplicated (nft refuses a repeated element).
+    const messy = renderNftables(plan({ address_sets: [set('ps_a', ['192.0.2.30', '192.0.2.20', '192.0.2.30'])] }), ctx);
+    assert.match(messy, /set ps_a_v4 \{\n\t\ttype ipv4_addr\n\t\telements = \{\n\t\t\t192\.0\.2\.20,\n\t\t\t192\.0\.2\.30\n\t\t\}/);
+  });
+
   it('hashes names that are not short identifiers, stably, within 31 characters', () => {
     const odd = ['ip list: Partners (EU)', '9lives', 'a__b', 'x'.repeat(29), 'ünïcode', '', 'a-b', 'a b'];
     const stems = odd.map(nftSetStem);
@@ -86,7 +98,7 @@ describe('renderNftables', () => {
     const delta = renderSetDelta(plan({ address_sets: [set('ps_a', ['192.0.2.20'])] }), plan({ address_sets: [set('ps_a', peers)] }), ctx);
     assert.equal(delta?.split('\n').length, 150000 + 5);
     const three = renderNftables(plan({ inbound: [allow('ps_a', 22), allow('ps_a', 80), allow('ps_a', 443)] }), ctx);
-    assert.equal(rules(three).length, rules(few).length + 4, 'two more entries, two families each');
+    assert.equal(rules(three).length, rules(few).length + 8, 'two more entries, two families and two set kinds (hash, interval) each');
   });
 
   it('policy per mode, and idle installs nothing', () => {
@@ -167,9 +179,21 @@ describe('renderSetDelta', () => {
   const before = plan({ address_sets: [set('ps_a', ['192.0.2.20']), set('ps_b', [], ['2001:db8::1'])], outbound: [allow('ps_b', 53)] });
   const withSets = (sets: AddressSet[], over: Partial<WorkloadPlan> = {}): WorkloadPlan => ({ ...before, address_sets: sets, hash: 'bbbb', ...over });
 
-  it('refills only the sets that changed, in one script', () => {
+  it('changes only the sets that changed, in one script: a hash set by the addresses that joined', () => {
     const delta = renderSetDelta(before, withSets([set('ps_a', ['192.0.2.20', '192.0.2.21']), set('ps_b', [], ['2001:db8::1'])]), ctx);
-    assert.equal(delta, '# Palisade set delta aaaa -> bbbb: refills the changed sets of table inet palisade. Rendered by @palisade/render; do not edit.\nflush set inet palisade ps_a_v4\nadd element inet palisade ps_a_v4 {\n\t192.0.2.20,\n\t192.0.2.21\n}\n');
+    assert.equal(delta, '# Palisade set delta aaaa -> bbbb: changes the members of changed sets of table inet palisade. Rendered by @palisade/render; do not edit.\nadd element inet palisade ps_a_v4 {\n\t192.0.2.21\n}\n');
+  });
+
+  it('a hash set loses and gains only what changed; an interval set is flushed and refilled', () => {
+    const from = withSets([set('ps_a', ['192.0.2.20', '192.0.2.21', '192.0.2.22', '192.0.2.64/26']), set('ps_b', [], ['2001:db8::1'])]);
+    const to = withSets([set('ps_a', ['192.0.2.20', '192.0.2.22', '192.0.2.23', '192.0.2.128/26']), set('ps_b', [], ['2001:db8::1'])]);
+    assert.equal(
+      renderSetDelta(from, to, ctx)?.split('\n').slice(1).join('\n'),
+      'flush set inet palisade ps_a_n4\nadd element inet palisade ps_a_n4 {\n\t192.0.2.128/26\n}\ndelete element inet palisade ps_a_v4 {\n\t192.0.2.21\n}\nadd element inet palisade ps_a_v4 {\n\t192.0.2.23\n}\n',
+    );
+    // Most of the set replaced: one flush and the new members say it in fewer elements.
+    const replaced = renderSetDelta(from, withSets([set('ps_a', ['192.0.2.30', '192.0.2.31', '192.0.2.64/26']), set('ps_b', [], ['2001:db8::1'])]), ctx);
+    assert.equal(replaced?.split('\n').slice(1).join('\n'), 'flush set inet palisade ps_a_v4\nadd element inet palisade ps_a_v4 {\n\t192.0.2.30,\n\t192.0.2.31\n}\n');
   });
 
   it('an emptied set is only flushed', () => {

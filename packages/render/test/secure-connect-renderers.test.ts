@@ -82,14 +82,14 @@ describe('nftables: SecureConnect peers', () => {
 
   it('every peer is in the sets, capable or not; the peers never appear in a rule', () => {
     const script = renderNftables(plan(peers), ctx);
-    assert.match(script, /set sc_peers_v4 \{\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = \{\n\t\t\t192\.0\.2\.22,\n\t\t\t192\.0\.2\.51\n\t\t\}/);
-    assert.match(script, /set sc_peers_v6 \{\n\t\ttype ipv6_addr\n\t\tflags interval\n\t\telements = \{\n\t\t\t2001:db8::22\n/);
+    assert.match(script, /set sc_peers_v4 \{\n\t\ttype ipv4_addr\n\t\telements = \{\n\t\t\t192\.0\.2\.22,\n\t\t\t192\.0\.2\.51\n\t\t\}/);
+    assert.match(script, /set sc_peers_v6 \{\n\t\ttype ipv6_addr\n\t\telements = \{\n\t\t\t2001:db8::22\n/);
     assert.deepEqual([...chainRules(script, 'input'), ...chainRules(script, 'output')].filter((l) => /192\.0\.2\.(22|51)|2001:db8::22/.test(l)), []);
   });
 
   it('a peer joining or leaving is a set delta; idle installs nothing', () => {
     const delta = renderSetDelta(plan([]), plan(peers), ctx);
-    assert.ok(delta !== null && delta.includes('flush set inet palisade sc_peers_v4') && delta.includes('192.0.2.51'));
+    assert.ok(delta !== null && delta.includes('add element inet palisade sc_peers_v4') && delta.includes('192.0.2.51'));
     assert.equal(renderSetDelta(plan(peers), plan(peers), ctx), '');
     const idle = renderNftables(plan(peers, { enforcement_mode: 'idle' }), ctx);
     assert.doesNotMatch(idle, /sc_peers|secpath|ipsec/);

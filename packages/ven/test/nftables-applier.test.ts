@@ -59,9 +59,8 @@ describe('nftables applier (real nft in a netns)', { skip }, () => {
     await a.apply(testPlan({ sets: { ps_0000000000000001: ['192.0.2.20'] } }), ctx);
     const out = await a.apply(testPlan({ sets: { ps_0000000000000001: ['192.0.2.20', '192.0.2.30', '192.0.2.64/26'] } }), ctx);
     assert.equal(out.kind, 'delta');
-    const members = setMembers('ps_0000000000000001_v4');
-    assert.match(members, /192\.0\.2\.30/);
-    assert.match(members, /192\.0\.2\.64\/26/);
+    assert.match(setMembers('ps_0000000000000001_v4'), /192\.0\.2\.30/);
+    assert.match(setMembers('ps_0000000000000001_n4'), /192\.0\.2\.64\/26/);
     assert.deepEqual(await a.inspect(), { ok: true });
     assert.deepEqual(await a.inspect({ deep: true }), { ok: true });
   });
@@ -76,7 +75,10 @@ describe('nftables applier (real nft in a netns)', { skip }, () => {
     assert.equal(terse.membersDigest, null);
     assert.notEqual(full.membersDigest, null);
     assert.equal(terse.summary.sets.get('ps_0000000000000001_v4')?.elements, undefined);
-    assert.deepEqual(full.summary.sets.get('ps_0000000000000001_v4')?.elements, ['192.0.2.20', '192.0.2.64/26']);
+    assert.deepEqual(full.summary.sets.get('ps_0000000000000001_v4')?.elements, ['192.0.2.20']);
+    assert.deepEqual(full.summary.sets.get('ps_0000000000000001_n4')?.elements, ['192.0.2.64/26']);
+    assert.equal(full.summary.sets.get('ps_0000000000000001_v4')?.interval, false, 'single addresses: a hash set');
+    assert.equal(full.summary.sets.get('ps_0000000000000001_n4')?.interval, true, 'CIDRs and ranges: an interval set');
     assert.equal(a.current()?.digest, terse.digest);
     assert.equal(parseLiveTable(inNs(ns, 'nft', ['-j', '-t', 'list', 'ruleset']), 'no_such_table', false), null);
   });
@@ -94,12 +96,18 @@ describe('nftables applier (real nft in a netns)', { skip }, () => {
     assert.doesNotMatch(setMembers('ps_0000000000000001_v4'), /203\.0\.113\.7/);
   });
 
-  it('a set delta refills a set flushed behind the applier\'s back', async () => {
+  it('a set flushed behind the applier\'s back: a delta that deletes falls back to the full replace; one that only adds is caught by the deep check', async () => {
     const a = new NftablesApplier({ nft });
-    await a.apply(testPlan({ sets: { ps_0000000000000001: ['192.0.2.20'] } }), ctx);
+    await a.apply(testPlan({ sets: { ps_0000000000000001: ['192.0.2.20', '192.0.2.21', '192.0.2.22'] } }), ctx);
     inNs(ns, 'nft', ['flush', 'set', 'inet', 'palisade', 'ps_0000000000000001_v4']);
-    const out = await a.apply(testPlan({ sets: { ps_0000000000000001: ['192.0.2.20', '192.0.2.30'] } }), ctx);
-    assert.equal(out.kind, 'delta');
+    // Deleting 192.0.2.21, which the kernel no longer holds: nft refuses the delta, the full replace runs.
+    assert.equal((await a.apply(testPlan({ sets: { ps_0000000000000001: ['192.0.2.20', '192.0.2.22', '192.0.2.30'] } }), ctx)).kind, 'full');
+    assert.deepEqual(await a.inspect({ deep: true }), { ok: true });
+    inNs(ns, 'nft', ['flush', 'set', 'inet', 'palisade', 'ps_0000000000000001_v4']);
+    // Only adding: nft takes it, and the set lacks what was flushed until the deep check (the daemon runs it on the flush's nft event) restores.
+    assert.equal((await a.apply(testPlan({ sets: { ps_0000000000000001: ['192.0.2.20', '192.0.2.22', '192.0.2.30', '192.0.2.31'] } }), ctx)).kind, 'delta');
+    assert.equal((await a.inspect({ deep: true })).ok, false);
+    assert.equal((await a.restore()).kind, 'full');
     assert.deepEqual(await a.inspect({ deep: true }), { ok: true });
   });
 
@@ -128,13 +136,17 @@ describe('nftables applier (real nft in a netns)', { skip }, () => {
   it('counts the elements a full script or a set delta loads', () => {
     const plan = testPlan({ sets: { ps_0000000000000001: ['192.0.2.20', '192.0.2.64/26', '192.0.2.200-192.0.2.210'], ps_0000000000000002: [] } });
     const counts = countScriptElements(renderNftables(plan, ctx));
-    assert.equal(counts.get('ps_0000000000000001_v4'), 3);
+    assert.equal(counts.get('ps_0000000000000001_v4'), 1);
+    assert.equal(counts.get('ps_0000000000000001_n4'), 2);
     assert.equal(counts.get('ps_0000000000000002_v4'), 0);
     const table = buildNftTable(plan, ctx);
     assert.ok(table);
     for (const set of table.sets) assert.equal(counts.get(set.name), set.elements.length, set.name);
     const delta = 'flush set inet palisade a_v4\nadd element inet palisade a_v4 {\n\t10.0.0.1,\n\t10.0.0.2\n}\nflush set inet palisade b_v4\nadd element inet palisade c_v4 { 10.0.0.3, 10.0.0.4 }\n';
     assert.deepEqual(Object.fromEntries(countScriptElements(delta)), { a_v4: 2, b_v4: 0, c_v4: 2 });
+    // A delta onto what is loaded: deletes count down, adds up, sets it does not touch keep their count.
+    const proportional = 'delete element inet palisade a_v4 {\n\t10.0.0.1\n}\nadd element inet palisade a_v4 { 10.0.0.5, 10.0.0.6 }\n';
+    assert.deepEqual(Object.fromEntries(countScriptElements(proportional, new Map([['a_v4', 10], ['d_v4', 4]]))), { a_v4: 11, d_v4: 4 });
   });
 
   it('a script nft refuses is never swapped in: the previous table stays', async () => {

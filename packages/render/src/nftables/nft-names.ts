@@ -16,7 +16,8 @@ export const NFT_NAME_MAX = 31;
 const IDENT = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 /**
- * The stem of the two nft sets of one plan set (`<stem>_v4`, `<stem>_v6`). A name that is
+ * The stem of the four nft sets of one plan set: `<stem>_v4`, `<stem>_v6` (hash sets of single
+ * addresses) and `<stem>_n4`, `<stem>_n6` (interval sets of CIDRs and ranges). A name that is
  * already a short identifier without `__` is kept (the engine's `ps_<16 hex>` are); any other
  * gets a readable prefix and `__` + FNV-1a 64 of the whole name. Kept names never contain
  * `__` and hashed ones always do, so two different plan names cannot meet unless FNV collides.
@@ -31,8 +32,14 @@ export function nftSetStem(planSetName: string): string {
   return `${readable === '' ? 's' : readable}__${fnv64(planSetName).hex}`;
 }
 
+/** The hash set of a plan set's single addresses of one family. */
 export function nftSetName(planSetName: string, family: Family): string {
   return `${nftSetStem(planSetName)}_v${family}`;
+}
+
+/** The interval set of a plan set's CIDRs and ranges of one family. */
+export function nftNetworkSetName(planSetName: string, family: Family): string {
+  return `${nftSetStem(planSetName)}_n${family}`;
 }
 
 /** The table name from the render context: checked, since it is pasted into the script. */

@@ -1,7 +1,7 @@
 /**
  * SecureConnect in nftables (DESIGN §4 items 2, 6, 9, 10; LAB.md "IPsec-only firewall rules").
- * Every SecureConnect peer, capable or not, is in `sc_peers_v4`/`sc_peers_v6`, so a peer that
- * joins or leaves is a set delta. With a peer:
+ * Every SecureConnect peer, capable or not, is in `sc_peers_v4`/`sc_peers_v6` (hash sets: peers
+ * are single addresses), so a peer that joins or leaves is a set delta. With a peer:
  * - IKE (UDP 500/4500 on our side) and ESP always pass, whatever the rest of the policy says;
  * - every other packet must be IPsec (`meta secpath exists` in, `rt ipsec exists` out) or it
  *   is dropped: host to host, all ports and protocols. A missing SA (charon stopped, an
@@ -16,7 +16,7 @@ import type { Family } from '@palisade/core';
 import type { WorkloadPlan } from '@palisade/core/compute/index.ts';
 import { logStatement } from './log-prefixes.ts';
 import type { LogDirection } from './log-prefixes.ts';
-import { setElements } from './nft-elements.ts';
+import { splitElements } from './nft-elements.ts';
 
 export const SC_PEERS_STEM = 'sc_peers';
 
@@ -32,7 +32,7 @@ export function scPeersSetName(family: Family): string {
  */
 export const SC_TCP_MSS = 1360;
 
-/** The peers' addresses by family (sorted and merged, so two peers sharing one address is fine). */
+/** The peers' addresses by family (deduplicated, so two peers sharing one address is fine). */
 export function scPeerElements(plan: WorkloadPlan): Record<Family, readonly string[]> {
   const byFamily: Record<Family, string[]> = { 4: [], 6: [] };
   for (const [i, peer] of plan.secure_connect.peers.entries()) {
@@ -43,7 +43,7 @@ export function scPeerElements(plan: WorkloadPlan): Record<Family, readonly stri
       byFamily[ip.family].push(a);
     }
   }
-  return { 4: setElements(byFamily[4], 4, 'secure_connect.peers'), 6: setElements(byFamily[6], 6, 'secure_connect.peers') };
+  return { 4: splitElements(byFamily[4], 4, 'secure_connect.peers').addresses, 6: splitElements(byFamily[6], 6, 'secure_connect.peers').addresses };
 }
 
 /** The rules of the SecureConnect section of one chain (both families; empty sets match nothing). */

@@ -1,16 +1,17 @@
 /**
  * A plan → the table Palisade owns, as data (sets with their elements, chains as rule lines).
  * `nftables-renderer.ts` writes it out whole; `nftables-set-delta.ts` compares two of them.
- * Rules grow with plan entries (× 2 families × a few service groups), never with peers:
- * peers live in named interval sets.
+ * Rules grow with plan entries (× 2 families × 2 set kinds × a few service groups), never
+ * with peers: peers live in named sets, single addresses in hash sets and CIDRs and ranges in
+ * interval sets (nft-elements.ts says why).
  */
 import { invalid, parseCidr } from '@palisade/core';
 import type { EnforcementMode, Family } from '@palisade/core';
 import type { AllowEntry, DenyEntry, WorkloadPlan } from '@palisade/core/compute/index.ts';
 import { logStatement } from './log-prefixes.ts';
 import type { LogDirection } from './log-prefixes.ts';
-import { setElements } from './nft-elements.ts';
-import { nftComment, nftSetName, nftSetStem, nftTableName } from './nft-names.ts';
+import { splitElements } from './nft-elements.ts';
+import { nftComment, nftNetworkSetName, nftSetName, nftSetStem, nftTableName } from './nft-names.ts';
 import { SC_PEERS_STEM, scPeerElements, scPeersSetName, secureConnectRules } from './nft-secure-connect.ts';
 import { serviceMatches } from './nft-services.ts';
 import { withFlowAccounting, type FlowSet } from './nft-flow-accounting.ts';
@@ -30,6 +31,8 @@ export interface NftRenderContext {
 export interface NftSet {
   readonly name: string;
   readonly family: Family;
+  /** `flags interval` (CIDRs and ranges); otherwise a hash set of single addresses. */
+  readonly interval: boolean;
   readonly elements: readonly string[];
 }
 
@@ -105,9 +108,10 @@ function entryRules(entries: readonly (AllowEntry | DenyEntry)[], direction: Log
     const where = `${field}[${i}]`;
     if (!known.has(entry.peers)) throw invalid('unknown_address_set', `${where}: peers ${JSON.stringify(entry.peers)} is not one of the plan's address sets.`, where);
     for (const family of [4, 6] as const) {
-      const peer = `${family === 4 ? 'ip' : 'ip6'} ${direction === 'in' ? 'saddr' : 'daddr'} @${nftSetName(entry.peers, family)}`;
-      for (const service of serviceMatches(entry.services, family, `${where}.services`)) {
-        out.push([peer, service, verdict(entry), nftComment(entry.rule)].filter((p) => p !== '').join(' '));
+      const services = serviceMatches(entry.services, family, `${where}.services`);
+      for (const set of [nftSetName(entry.peers, family), nftNetworkSetName(entry.peers, family)]) {
+        const peer = `${family === 4 ? 'ip' : 'ip6'} ${direction === 'in' ? 'saddr' : 'daddr'} @${set}`;
+        for (const service of services) out.push([peer, service, verdict(entry), nftComment(entry.rule)].filter((p) => p !== '').join(' '));
       }
     }
   }
@@ -160,8 +164,8 @@ export function buildNftTable(plan: WorkloadPlan, ctx: NftRenderContext): NftTab
     return {
       name,
       sets: [
-        { name: scPeersSetName(4), family: 4, elements: scOnly[4] },
-        { name: scPeersSetName(6), family: 6, elements: scOnly[6] },
+        { name: scPeersSetName(4), family: 4, interval: false, elements: scOnly[4] },
+        { name: scPeersSetName(6), family: 6, interval: false, elements: scOnly[6] },
       ],
       chains: [secureConnectOnlyChain('in', ctx), secureConnectOnlyChain('out', ctx)],
     };
@@ -178,12 +182,14 @@ export function buildNftTable(plan: WorkloadPlan, ctx: NftRenderContext): NftTab
     if (other !== undefined) throw invalid('address_set_name_clash', `${where}: sets ${JSON.stringify(other)} and ${JSON.stringify(s.name)} map to one nft name.`, where);
     known.add(s.name);
     stems.set(stem, s.name);
-    sets.push({ name: nftSetName(s.name, 4), family: 4, elements: setElements(s.ipv4, 4, `${where}.ipv4`) });
-    sets.push({ name: nftSetName(s.name, 6), family: 6, elements: setElements(s.ipv6, 6, `${where}.ipv6`) });
+    for (const family of [4, 6] as const) {
+      const split = splitElements(family === 4 ? s.ipv4 : s.ipv6, family, `${where}.ipv${family}`);
+      sets.push({ name: nftSetName(s.name, family), family, interval: false, elements: split.addresses }, { name: nftNetworkSetName(s.name, family), family, interval: true, elements: split.networks });
+    }
   }
   // Always declared, empty or not: a first SecureConnect peer is a set delta too.
   const scPeers = scPeerElements(plan);
-  sets.push({ name: scPeersSetName(4), family: 4, elements: scPeers[4] }, { name: scPeersSetName(6), family: 6, elements: scPeers[6] });
+  sets.push({ name: scPeersSetName(4), family: 4, interval: false, elements: scPeers[4] }, { name: scPeersSetName(6), family: 6, interval: false, elements: scPeers[6] });
   sets.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return withFlowAccounting(plan, { name, sets, chains: [chain(plan, 'in', ctx, known), chain(plan, 'out', ctx, known)] });
 }

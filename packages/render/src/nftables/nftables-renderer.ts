@@ -21,7 +21,8 @@ export function writeElements(out: string[], elements: readonly string[], indent
 }
 
 function writeSet(out: string[], set: NftSet, withElements: boolean): void {
-  out.push(`\tset ${set.name} {`, `\t\ttype ${set.family === 4 ? 'ipv4_addr' : 'ipv6_addr'}`, '\t\tflags interval');
+  out.push(`\tset ${set.name} {`, `\t\ttype ${set.family === 4 ? 'ipv4_addr' : 'ipv6_addr'}`);
+  if (set.interval) out.push('\t\tflags interval');
   if (withElements && set.elements.length > 0) {
     out.push('\t\telements = {');
     writeElements(out, set.elements, '\t\t\t');
@@ -60,7 +61,11 @@ function header(plan: WorkloadPlan, what: string): string {
  * nothing. The `table` line before `delete table` makes the delete succeed on a first apply.
  */
 export function renderNftables(plan: WorkloadPlan, ctx: NftRenderContext): string {
-  const table = buildNftTable(plan, ctx);
+  return writeNftScript(plan, buildNftTable(plan, ctx), ctx);
+}
+
+/** The script of `renderNftables` from the table `buildNftTable(plan, ctx)` built (a caller that keeps the table builds it once). */
+export function writeNftScript(plan: WorkloadPlan, table: NftTable | null, ctx: NftRenderContext): string {
   const name = nftTableName(ctx.table);
   const lines = [header(plan, table ? `replaces table inet ${name}${ctx.only === 'secure-connect' ? ' with SecureConnect only (suspended)' : ''}` : `removes table inet ${name}, installs nothing`), `table inet ${name}`, `delete table inet ${name}`];
   if (table) writeTable(lines, table, true);

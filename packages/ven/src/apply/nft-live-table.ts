@@ -21,6 +21,8 @@ export interface LiveChain {
 
 export interface LiveSet {
   readonly type: string;
+  /** `flags interval` set (the renderer's CIDR/range sets); otherwise a hash set. */
+  readonly interval: boolean;
   /**
    * Members as nft lists them, written like the renderer writes them (`a`, `a/len`, `a-b`);
    * undefined when the listing was terse (it leaves elements out).
@@ -125,6 +127,11 @@ function elementText(e: Json | undefined): string {
   return '?';
 }
 
+function hasIntervalFlag(set: { [k: string]: Json }): boolean {
+  const flags = set['flags'];
+  return flags === 'interval' || (Array.isArray(flags) && flags.includes('interval'));
+}
+
 /** The one object an item of the listing wraps (`{"set": {…}}` → `["set", {…}]`). */
 function unwrap(item: Json): [string, { [k: string]: Json }] | undefined {
   if (!isObject(item)) return undefined;
@@ -164,9 +171,9 @@ export function parseLiveTable(jsonText: string, table: string, members: boolean
       hash.update(JSON.stringify(stripVolatile({ set: declaration })));
       if (members === true || (members !== false && members.has(body['name']))) {
         const elements = (Array.isArray(elem) ? elem : []).map(elementText);
-        sets.set(body['name'], { type: String(body['type']), elements });
+        sets.set(body['name'], { type: String(body['type']), interval: hasIntervalFlag(body), elements });
         memberHash.update(`${body['name']}:${elements.join(',')};`);
-      } else sets.set(body['name'], { type: String(body['type']) });
+      } else sets.set(body['name'], { type: String(body['type']), interval: hasIntervalFlag(body) });
       continue;
     }
     hash.update(JSON.stringify(stripVolatile(item)));
@@ -217,6 +224,7 @@ export function compareWithPlan(expected: NftTable, live: TableSummary): string[
     const type = set.family === 4 ? 'ipv4_addr' : 'ipv6_addr';
     if (got === undefined) problems.push(`set ${set.name} is missing`);
     else if (got.type !== type) problems.push(`set ${set.name} has type ${got.type}, not ${type}`);
+    else if (got.interval !== set.interval) problems.push(`set ${set.name} is ${got.interval ? 'an interval' : 'a hash'} set, not ${set.interval ? 'an interval' : 'a hash'} set`);
     // A terse listing has no members to compare.
     else if (got.elements !== undefined && !sameMembers(set.elements, got.elements, set.family)) problems.push(`set ${set.name} does not hold the plan's members`);
   }

@@ -3,7 +3,8 @@
  * (`nft -f`, one kernel transaction: refused = nothing changed, so no separate `nft -c`
  * pass), verify, and on a failed verify roll back to the previous script. A plan that
  * differs from the applied one only in set members goes through the set delta
- * (`renderSetDelta`), not a reload. Only the `inet palisade` table is ever touched.
+ * (`renderSetDelta`: elements deleted and added in hash sets, interval sets refilled), not a
+ * reload. Only the `inet palisade` table is ever touched.
  *
  * The verify does not scale with set members: it reads the table back without elements
  * (`nft -j -t list ruleset`, ~12 ms) and compares its structure with the plan, and checks
@@ -13,8 +14,8 @@
  */
 import { PalisadeError } from '@palisade/core/errors.ts';
 import type { WorkloadPlan } from '@palisade/core/compute/index.ts';
-import { renderNftables } from '@palisade/render/nftables/nftables-renderer.ts';
-import { renderSetDelta } from '@palisade/render/nftables/nftables-set-delta.ts';
+import { writeNftScript } from '@palisade/render/nftables/nftables-renderer.ts';
+import { writeSetDelta } from '@palisade/render/nftables/nftables-set-delta.ts';
 import { buildNftTable, type NftRenderContext, type NftTable } from '@palisade/render/nftables/nft-table.ts';
 import type { CommandResult } from '../sys/run-command.ts';
 import type { Nft } from '../sys/nft.ts';
@@ -96,16 +97,22 @@ function countProblems(expected: NftTable, loaded: ReadonlyMap<string, number>):
 
 export class NftablesApplier {
   private readonly nft: Nft;
-  private readonly render: (plan: WorkloadPlan, ctx: NftRenderContext) => string;
+  private readonly customRender: ((plan: WorkloadPlan, ctx: NftRenderContext) => string) | undefined;
   private readonly diagnose: boolean;
   private readonly now: () => number;
   private state: AppliedState | undefined;
 
   constructor(opts: NftablesApplierOptions) {
     this.nft = opts.nft;
-    this.render = opts.render ?? renderNftables;
+    this.customRender = opts.render;
     this.diagnose = opts.check ?? true;
     this.now = opts.now ?? (() => performance.now());
+  }
+
+  /** The full script of `plan`, from its table when the caller already built it (a 50k-peer table takes tens of ms to build). */
+  private render(plan: WorkloadPlan, ctx: NftRenderContext, table?: NftTable | null): string {
+    if (this.customRender) return this.customRender(plan, ctx);
+    return writeNftScript(plan, table === undefined ? buildNftTable(plan, ctx) : table, ctx);
   }
 
   current(): AppliedState | undefined {
@@ -157,37 +164,39 @@ export class NftablesApplier {
       }
     }
 
+    // The table the plan asks for, built once: the delta, the full script and the verify all start from it.
+    const expected = await step('render', () => buildNftTable(plan, ctx));
     let delta: string | null = null;
     if (before && !idle && before.digest !== null && sameCtx(before.ctx, ctx)) {
       // A delta assumes the applied table is what is loaded: its structure is cheap to confirm
-      // (no elements read). Members changed behind our back are left to the deep check; the
-      // sets a delta refills come out right either way.
+      // (no elements read). Members changed behind our back are left to the deep check (a
+      // delete of a member the kernel lacks makes nft refuse the delta: full replace below).
       const live = await step('verify', () => this.readShape(table));
-      if (live?.digest === before.digest) delta = await step('render', () => renderSetDelta(before.plan, plan, ctx));
+      if (live?.digest === before.digest) delta = await step('render', () => writeSetDelta({ plan: before.plan, table: before.expected }, { plan, table: expected }));
     }
     if (before && delta === '') {
-      this.state = { ...before, plan, script: once(() => this.render(plan, ctx)) };
+      this.state = { ...before, plan, script: once(() => this.render(plan, ctx, expected)) };
       return { kind: 'unchanged', timings };
     }
 
     let kind: ApplyKind = idle ? 'removed' : delta === null ? 'full' : 'delta';
-    let script = delta === null ? await step('render', () => this.render(plan, ctx)) : undefined;
-    let s = await step('swap', () => this.swap(delta ?? script ?? '', plan, ctx));
+    let script = delta === null ? await step('render', () => this.render(plan, ctx, expected)) : undefined;
+    let s = await step('swap', () => this.swap(delta ?? script ?? '', delta === null ? undefined : before?.loaded));
     if (s.result.code !== 0 && delta !== null) {
       // The kernel kept everything as it was; the full replace does not depend on what is loaded.
       kind = 'full';
       delta = null;
-      const full = await step('render', () => this.render(plan, ctx));
+      const full = await step('render', () => this.render(plan, ctx, expected));
       script = full;
-      s = await step('swap', () => this.swap(full, plan, ctx));
+      s = await step('swap', () => this.swap(full));
     }
     if (s.result.code !== 0) throw await step('check', () => this.refused(script ?? '', s.result));
 
-    const loaded = delta === null ? s.counts : new Map([...(before?.loaded ?? []), ...s.counts]);
+    const loaded = s.counts;
     try {
-      const digest = await step('verify', () => this.verify(s.expected, loaded, table));
+      const digest = await step('verify', () => this.verify(expected, loaded, table));
       const full = script;
-      this.state = { plan, ctx, expected: s.expected, loaded, digest, membersDigest: null, script: full === undefined ? once(() => this.render(plan, ctx)) : () => full };
+      this.state = { plan, ctx, expected, loaded, digest, membersDigest: null, script: full === undefined ? once(() => this.render(plan, ctx, expected)) : () => full };
       return { kind, timings };
     } catch (err) {
       await this.rollback(before, table);
@@ -196,14 +205,14 @@ export class NftablesApplier {
   }
 
   /**
-   * `nft -f` of `load`; what the verify compares with is worked out while nft evaluates and
+   * `nft -f` of `load`; the element counts the verify checks are taken while nft evaluates and
    * commits in its own process — once nft has the whole script: before that, a busy thread
-   * would leave the pipe unfilled and nft waiting.
+   * would leave the pipe unfilled and nft waiting. `loaded`: the counts a set delta starts from.
    */
-  private async swap(load: string, plan: WorkloadPlan, ctx: NftRenderContext): Promise<{ result: CommandResult; expected: NftTable | null; counts: Map<string, number> }> {
+  private async swap(load: string, loaded?: ReadonlyMap<string, number>): Promise<{ result: CommandResult; counts: Map<string, number> }> {
     const swapping = this.nft.start(load);
-    const [result, built] = await Promise.all([swapping.done, swapping.written.then(() => ({ expected: buildNftTable(plan, ctx), counts: countScriptElements(load) }))]);
-    return { result, ...built };
+    const [result, counts] = await Promise.all([swapping.done, swapping.written.then(() => countScriptElements(load, loaded))]);
+    return { result, counts };
   }
 
   /** The error for a refused swap; with `check`, `nft -c` says whether the script or the kernel refused it. */
