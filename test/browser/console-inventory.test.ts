@@ -97,7 +97,7 @@ describe('console inventory pages (Chromium)', () => {
     assert.match(await page.getByTestId('ip-lists-table').innerText(), /except 10\.1\.0\.0\/16/);
   });
 
-  it('services: a port range and ICMP echo; a port on ICMP is caught in the form', async () => {
+  it('services: a port range and ICMP echo; a reversed range is refused at its field', async () => {
     await page.goto(`${pce.url}/#/services`);
     await page.getByTestId('create-service').click();
     await page.getByTestId('service-name').fill('web-ports');

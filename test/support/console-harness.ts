@@ -194,10 +194,8 @@ export async function launchBrowser(options: { viewport?: { width: number; heigh
   };
 }
 
-/**
- * Waits until the element with this data-testid has exactly this text (a string expression
- * evaluated in the page, so tests need no DOM types).
- */
+/** Waits until the element with this data-testid has exactly this text (trimmed). */
 export async function waitForTestIdText(page: Page, testid: string, text: string): Promise<void> {
-  await page.waitForFunction(`document.querySelector(${JSON.stringify(`[data-testid="${testid}"]`)})?.textContent === ${JSON.stringify(text)}`);
+  const exact = new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+  await page.getByTestId(testid).filter({ hasText: exact }).waitFor();
 }
