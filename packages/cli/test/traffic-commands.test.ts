@@ -51,6 +51,33 @@ test('traffic query: by label, hostname, IP, port, decision, time; --json and --
   assert.equal(max.length, 2);
 });
 
+test('traffic query: IP list and label group terms, CIDRs, --not-src/--not-dst, --either', async () => {
+  const { store, env } = t.pce.pce;
+  // Policy objects straight into the draft (the CLI's own ip-list/label-group commands are not what is tested here).
+  const labels = await store.read((tx) => tx.listLabels(1, { limit: 100 }));
+  const web = labels.rows.find((l) => l.value === 'web');
+  const now = env.now().toISOString();
+  await store.transaction(async (tx) => {
+    await tx.putDraft({ org_id: 1, type: 'ip_lists', id: '900', data: JSON.stringify({ id: '900', name: 'tests-net', description: '', ip_ranges: [{ from_ip: '203.0.113.0/24', exclusion: false }], fqdns: [] }), change: 'create', updated_at: now, updated_by: null });
+    await tx.putDraft({ org_id: 1, type: 'label_groups', id: '901', data: JSON.stringify({ id: '901', key: 'role', name: 'web-tier', description: '', labels: [{ href: `/orgs/1/labels/${web?.id ?? 0}` }], sub_groups: [] }), change: 'create', updated_at: now, updated_by: null });
+  });
+  const q = async (...args: string[]): Promise<string[]> => {
+    const r = await t.cli('traffic', 'query', ...args, '--json');
+    assert.equal(r.code, 0, r.err);
+    return (JSON.parse(r.out) as { src: { ip: string }; service: { port: number } }[]).map((f) => `${f.src.ip}:${f.service.port}`).sort();
+  };
+  assert.deepEqual(await q('--src', 'ip_list:tests-net'), ['203.0.113.9:5432']);
+  assert.deepEqual(await q('--src', 'label_group:web-tier'), ['198.51.100.10:22', '198.51.100.10:5432']);
+  assert.deepEqual(await q('--src', '198.51.100.0/24', '--port', '5432'), ['198.51.100.10:5432']);
+  assert.deepEqual(await q('--not-src', 'role=web'), ['203.0.113.9:5432']);
+  assert.deepEqual(await q('--not-dst', 'db1'), []);
+  assert.deepEqual(await q('--src', '203.0.113.9', '--dst', 'role=web'), []);
+  assert.deepEqual(await q('--src', '203.0.113.9', '--dst', 'role=web', '--either'), ['203.0.113.9:5432']);
+  const bad = await t.cli('traffic', 'query', '--src', 'ip_list:nope');
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.err, /no ip list named "nope"/);
+});
+
 test('traffic query --csv FILE writes CSV', async () => {
   const r = await t.cli('traffic', 'query', '--dst', 'role=db', '--csv', 'flows.csv');
   assert.equal(r.code, 0, r.err);

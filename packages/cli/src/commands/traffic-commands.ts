@@ -9,11 +9,12 @@ import { invalid, unavailable } from '@palisade/core/errors.ts';
 import { str, type AdminCommand, type Flags } from '../admin-command.ts';
 import type { ApiClient } from '../api-client.ts';
 import { arr, field, json, obj, table } from '../output.ts';
-import { fetchLabels, labelHref, workloadHref, type LabelRef } from '../pce-lookup.ts';
+import { fetchLabels, labelHref, policyObjectHref, workloadHref, type LabelRef } from '../pce-lookup.ts';
 
 const PROTOCOLS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58, sctp: 132 };
 const DECISIONS = ['allowed', 'potentially_blocked', 'blocked', 'unknown'];
-const IP = /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$/;
+/** An IP address or a CIDR (the PCE validates it). */
+const IP = /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)(\/\d{1,3})?$/;
 const POLL_MS = 200;
 const POLL_LIMIT_MS = 10 * 60_000;
 
@@ -41,11 +42,15 @@ function isoFlag(flags: Flags, name: string): string | undefined {
   return new Date(v).toISOString();
 }
 
-/** One `--src`/`--dst` value: comma-separated terms that must all hold (KEY=VALUE, IP, hostname). */
+/** One `--src`/`--dst` value: comma-separated terms that must all hold (KEY=VALUE, ip_list:NAME, label_group:NAME, IP or CIDR, hostname). */
 async function actors(api: ApiClient, text: string, labels: () => Promise<LabelRef[]>): Promise<unknown[]> {
   const out: unknown[] = [];
   for (const term of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
-    if (term.includes('=')) out.push({ label: { href: await labelHref(api, term, await labels()) } });
+    const policy = /^(ip_list|label_group):(.+)$/.exec(term);
+    if (policy) {
+      const kind = policy[1] === 'ip_list' ? 'ip_list' : 'label_group';
+      out.push({ [kind]: { href: await policyObjectHref(api, kind === 'ip_list' ? 'ip_lists' : 'label_groups', policy[2] ?? '') } });
+    } else if (term.includes('=')) out.push({ label: { href: await labelHref(api, term, await labels()) } });
     else if (IP.test(term)) out.push({ ip_address: term });
     else out.push({ workload: { href: await workloadHref(api, term) } });
   }
@@ -83,8 +88,11 @@ export const TRAFFIC_COMMANDS: readonly AdminCommand[] = [
     verb: 'query',
     summary: 'query stored flows: traffic query --src role=web --dst db1 --port tcp/5432 --decision blocked,potentially_blocked',
     options: [
-      { flags: '--src <endpoint>', description: 'source: KEY=VALUE label, IP or workload hostname; commas AND terms, repeat to OR', repeat: true },
+      { flags: '--src <endpoint>', description: 'source: KEY=VALUE label, label_group:NAME, ip_list:NAME, IP or CIDR, workload hostname; commas AND terms, repeat to OR', repeat: true },
       { flags: '--dst <endpoint>', description: 'destination, as --src', repeat: true },
+      { flags: '--not-src <endpoint>', description: 'leave out flows from this source (one term, as --src); repeat for more', repeat: true },
+      { flags: '--not-dst <endpoint>', description: 'leave out flows to this destination (one term, as --src); repeat for more', repeat: true },
+      { flags: '--either', description: 'a flow matches when its source matches --src OR its destination matches --dst (default: both)' },
       { flags: '--port <proto/port>', description: 'tcp/443, udp/53, icmp, 8080; repeat to OR', repeat: true },
       { flags: '--decision <list>', description: 'policy decisions: allowed, potentially_blocked, blocked, unknown (comma-separated)' },
       { flags: '--since <iso>', description: 'flows seen at or after this time' },
@@ -105,10 +113,12 @@ export const TRAFFIC_COMMANDS: readonly AdminCommand[] = [
       let labelCache: LabelRef[] | undefined;
       const labels = async (): Promise<LabelRef[]> => (labelCache ??= await fetchLabels(a));
       const include = async (name: string): Promise<unknown[][]> => Promise.all(raw(flags, name).map((t) => actors(a, t, labels)));
+      const exclude = async (name: string): Promise<unknown[]> => (await include(name)).flat();
       const body = {
         query_name: 'palisade traffic query',
-        sources: { include: await include('src'), exclude: [] },
-        destinations: { include: await include('dst'), exclude: [] },
+        sources: { include: await include('src'), exclude: await exclude('notSrc') },
+        destinations: { include: await include('dst'), exclude: await exclude('notDst') },
+        sources_destinations_query_op: flags['either'] === true ? 'or' : 'and',
         services: { include: services, exclude: [] },
         policy_decisions: decisions,
         ...(since !== undefined ? { start_date: since } : {}),
