@@ -108,10 +108,57 @@ describe('console policy pages (Chromium)', () => {
     assert.deepEqual(b.errors, []);
   });
 
+  it('rule set: edit its scopes (OR of ANDs), delete a rule, delete the rule set (pending deletion until provisioned)', async () => {
+    const rs = await pce.seed<{ href: string }>('POST', `${D()}/rule_sets`, {
+      name: 'scratch',
+      rules: [{ providers: [{ actors: 'ams' }], consumers: [{ actors: 'ams' }], ingress_services: [{ proto: 6, port: 22 }] }],
+    });
+    await pce.seed('POST', `${pce.orgHref}/sec_policy`, { update_description: 'scratch', change_subset: { rule_sets: [{ href: rs.href }] } });
+    const page = await b.newPage();
+    await page.goto(`${pce.url}/#/rule-sets/${rs.href.split('/').pop() ?? ''}`);
+    await page.getByTestId('edit-rule-set').click();
+    await page.getByTestId('add-scope').click();
+    await page.getByTestId('scope-0-labels').getByTestId('label-picker-app').selectOption({ label: 'crm' });
+    await page.getByTestId('add-scope').click();
+    await page.getByTestId('scope-1-labels').getByTestId('label-picker-role').selectOption({ label: 'db' });
+    await page.getByTestId('edit-rule-set-submit').click();
+    await page.getByTestId('edit-rule-set').waitFor();
+    await page.getByTestId('scopes').filter({ hasText: 'or' }).waitFor();
+    assert.match(await page.getByTestId('scopes').innerText(), /app\s*crm\s*or\s*role\s*db/);
+    assert.equal(await page.getByTestId('rule-set-state').getAttribute('data-state'), 'modified');
+    const stored = await pce.seed<{ scopes: unknown }>('GET', rs.href);
+    assert.deepEqual(stored.scopes, [[{ label: { href: labels['app=crm'] } }], [{ label: { href: labels['role=db'] } }]]);
+
+    const rule = page.locator('[data-rule-href]');
+    const id = (await rule.getAttribute('data-testid'))?.replace('rule-', '') ?? '';
+    await page.getByTestId(`delete-rule-${id}`).click();
+    await page.getByTestId(`delete-rule-${id}-confirm`).click();
+    await page.getByTestId('empty-state').waitFor();
+    await b.screenshot(page, 'policy-rule-set-scopes-edited');
+
+    await page.getByTestId('delete-rule-set').click();
+    await page.getByTestId('delete-rule-set-confirm').click();
+    await page.waitForURL(/#\/rule-sets$/);
+    const deleted = page.getByTestId('deleted-rule-sets');
+    await deleted.waitFor();
+    assert.match(await deleted.innerText(), /scratch/);
+    await page.goto(`${pce.url}/#/provision`);
+    const card = page.getByTestId(`pending-rule_sets-${rs.href.split('/').pop() ?? ''}`);
+    await card.getByTestId('diff-table').waitFor();
+    assert.match(await card.innerText(), /deleted[\s\S]*name\s+−?\s*scratch/);
+    await page.getByTestId('provision-description').fill('drop scratch');
+    await page.getByTestId('provision-submit').click();
+    await page.getByTestId('provision-result').waitFor();
+    assert.deepEqual(b.errors, []);
+  });
+
   it('provision a selection, revert the rest, compare two versions', async () => {
     const page = await b.newPage();
-    // Everything pending so far becomes version 1.
-    await pce.seed('POST', `${pce.orgHref}/sec_policy`, { update_description: 'base' });
+    // Everything the tests before left pending becomes one version, the base.
+    const left = await pce.seed<Record<string, unknown[]>>('GET', `${pce.orgHref}/sec_policy/pending`);
+    if (Object.keys(left).length > 0) await pce.seed('POST', `${pce.orgHref}/sec_policy`, { update_description: 'base' });
+    const base = (await pce.seed<{ version: number }[]>('GET', `${pce.orgHref}/sec_policy`))[0]?.version ?? 0;
+    const next = base + 1;
     const a = await pce.seed<{ href: string }>('POST', `${D()}/rule_sets`, { name: 'alpha' });
     const z = await pce.seed<{ href: string }>('POST', `${D()}/rule_sets`, { name: 'zulu' });
     await page.goto(`${pce.url}/#/provision`);
@@ -121,7 +168,7 @@ describe('console policy pages (Chromium)', () => {
     assert.match(await page.getByTestId('provision-submit').innerText(), /1 selected change/);
     await page.getByTestId('provision-submit').click();
     await page.getByTestId('provision-result').waitFor();
-    assert.match(await page.getByTestId('provision-result').innerText(), /Version 2 is active/);
+    assert.match(await page.getByTestId('provision-result').innerText(), new RegExp(`Version ${next} is active`));
     // zulu is still pending; alpha is not.
     await page.getByTestId(`pending-rule_sets-${id(z.href)}`).waitFor();
     assert.equal(await page.getByTestId(`pending-rule_sets-${id(a.href)}`).count(), 0);
@@ -133,13 +180,13 @@ describe('console policy pages (Chromium)', () => {
 
     await page.goto(`${pce.url}/#/versions`);
     await page.getByTestId('versions-table').waitFor();
-    await page.getByTestId('select-1').check();
-    await page.getByTestId('select-2').check();
+    await page.getByTestId(`select-${base}`).check();
+    await page.getByTestId(`select-${next}`).check();
     await page.getByTestId('compare-versions').click();
-    await page.waitForURL(/#\/versions\?from=1&to=2$/);
+    await page.waitForURL(new RegExp(`#/versions\\?from=${base}&to=${next}$`));
     const diff = page.getByTestId('version-diff');
     await diff.waitFor();
-    assert.match(await diff.innerText(), /Version 1 → 2: 1 object\(s\) changed[\s\S]*Rule set alpha[\s\S]*created/);
+    assert.match(await diff.innerText(), new RegExp(`Version ${base} → ${next}: 1 object\\(s\\) changed[\\s\\S]*Rule set alpha[\\s\\S]*created`));
     await b.screenshot(page, 'policy-versions-compared');
     assert.deepEqual(b.errors, []);
   });

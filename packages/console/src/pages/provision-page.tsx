@@ -42,6 +42,12 @@ async function getOrUndefined(href: string): Promise<unknown> {
   }
 }
 
+/** A deletion's pending entry has no name (the draft holds nothing): the active object does. */
+function nameOf(obj: unknown): string | undefined {
+  const name = typeof obj === 'object' && obj !== null ? (obj as { name?: unknown }).name : undefined;
+  return typeof name === 'string' ? name : undefined;
+}
+
 function PendingCard(props: { item: PendingItem; names: NameBook; selected: boolean; selectable: boolean; onToggle: () => void; problems: readonly ApiMessage[] }) {
   const { item } = props;
   const f = useFetch(async () => {
@@ -57,7 +63,7 @@ function PendingCard(props: { item: PendingItem; names: NameBook; selected: bool
     <article class="panel diff-object" data-testid={`pending-${item.type}-${id}`} data-href={item.href}>
       <h3>
         {props.selectable && <input type="checkbox" checked={props.selected} onChange={props.onToggle} aria-label={`Select ${objectTitle(item.type, item.name)}`} data-testid={`pending-select-${item.type}-${id}`} />}
-        <span>{objectTitle(item.type, item.name)}</span>
+        <span>{objectTitle(item.type, nameOf(f.data?.before) ?? item.name)}</span>
         <ChangeBadge change={item.change} />
         {item.type === 'rule_sets' && item.change !== 'delete' && <a href={link(`/rule-sets/${id}`)}>open</a>}
       </h3>

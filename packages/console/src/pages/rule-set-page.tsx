@@ -227,7 +227,11 @@ export function RuleSetPage(props: PageProps) {
       </p>
       <ErrorList error={f.error ?? catalogError} />
       {f.error instanceof ApiError && f.error.status === 404 && <EmptyState title="This rule set is not in the draft">It may have been deleted. Go back to the rule sets.</EmptyState>}
-      {(f.loading && !f.data) || !catalog ? f.error ? null : <Loading what="the rule set" /> : f.data && <RuleSetView rs={f.data.rs} state={f.data.state} catalog={catalog} warnings={f.data.warnings} reload={f.reload} />}
+      {f.data && catalog ? (
+        <RuleSetView rs={f.data.rs} state={f.data.state} catalog={catalog} warnings={f.data.warnings} reload={f.reload} />
+      ) : (
+        f.error === undefined && catalogError === undefined && <Loading what="the rule set" />
+      )}
     </section>
   );
 }

@@ -17,6 +17,7 @@ import { useFetch } from '../components/use-fetch.ts';
 import type { PageProps } from '../page.ts';
 import { link, navigate } from '../router.ts';
 import { useSession } from '../session.tsx';
+import { draftHref } from '../policy/actors.ts';
 import { useCatalog } from '../policy/name-book.ts';
 import { pendingByHref, pendingItems, ruleSetState, type RuleSetState } from '../policy/pending.ts';
 import { ruleId, type ApiRuleSet } from '../policy/rule-rows.ts';
@@ -93,7 +94,11 @@ export function RuleSetsPage(_props: PageProps) {
     const byHref = pendingByHref(pendingItems(pending));
     const rows: Row[] = list.items.map((rs) => ({ rs, state: ruleSetState(rs.href, byHref) }));
     // Rule sets deleted in the draft are only in the pending list: show them until provisioned.
-    const deleted = pendingItems(pending).filter((p) => p.type === 'rule_sets' && p.change === 'delete');
+    const deletedItems = pendingItems(pending).filter((p) => p.type === 'rule_sets' && p.change === 'delete');
+    // The pending list has no name for a deletion (the draft holds nothing): the active version does.
+    const active = deletedItems.length > 0 ? (await api.list<ApiRuleSet>(`${orgHref}/sec_policy/active/rule_sets`, { max_results: 10000 })).items : [];
+    const activeNames = new Map(active.map((rs) => [draftHref(rs.href), rs.name]));
+    const deleted = deletedItems.map((d) => activeNames.get(d.href) ?? d.name);
     return { rows, deleted, pendingCount: byHref.size };
   }, [orgHref]);
   const names = catalog?.names ?? new Map<string, string>();
@@ -135,7 +140,7 @@ export function RuleSetsPage(_props: PageProps) {
       )}
       {(f.data?.deleted.length ?? 0) > 0 && (
         <p class="muted" data-testid="deleted-rule-sets">
-          Deleted in the draft, still active until provisioned: {f.data?.deleted.map((d) => d.name).join(', ')}
+          Deleted in the draft, still active until provisioned: {f.data?.deleted.join(', ')}
         </p>
       )}
       {creating && <CreateRuleSet onClose={() => setCreating(false)} />}
