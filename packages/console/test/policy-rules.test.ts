@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { actorKind, actorOfPick, describeActor, describePort, describeService, draftHref, parsePort } from '../src/policy/actors.ts';
 import { describeScopes, ruleRows, type ApiRuleSet } from '../src/policy/rule-rows.ts';
 import { mergeNotes, notesByRule, notesOf, objectNotes } from '../src/policy/rule-notes.ts';
+import { asRuleSetNotes, mapLimit } from '../src/policy/rule-warnings.ts';
 
 const names = new Map([
   ['/orgs/1/labels/1', 'role=web'],
@@ -125,4 +126,21 @@ test('provision refusals land on the pending object, naming the rule and field',
     { severity: 'error', token: 'sec_connect_ip_list_not_allowed', message: 'SecureConnect needs a VEN on both sides', field: 'rule 5 › providers[0]' },
     { severity: 'error', token: 'provision_dependency_missing', message: 'references /orgs/1/sec_policy/draft/ip_lists/9, but it is only in the draft' },
   ]);
+});
+
+test('rule warnings: a few requests at a time, in order; rule notes become rule set notes naming the rule', async () => {
+  let running = 0;
+  let most = 0;
+  const out = await mapLimit([5, 1, 4, 2, 3, 0], 2, async (n) => {
+    running++;
+    most = Math.max(most, running);
+    await new Promise((r) => setTimeout(r, n));
+    running--;
+    return n * 10;
+  });
+  assert.deepEqual(out, [50, 10, 40, 20, 30, 0]);
+  assert.equal(most, 2);
+  assert.deepEqual(await mapLimit([], 4, async () => 1), []);
+  const notes = asRuleSetNotes(new Map([[`${base}/sec_rules/12`, [{ severity: 'warning' as const, token: 't', message: 'm' }, { severity: 'error' as const, token: 'e', message: 'x', field: 'providers[0]' }]]]));
+  assert.deepEqual(notes.map((n) => n.field), ['rule 12', 'rule 12 › providers[0]']);
 });
