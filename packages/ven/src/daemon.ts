@@ -102,6 +102,8 @@ export class VenDaemon {
   private scReported = false;
   private scLastReport = '';
   private scLastSent = 0;
+  /** A periodic SA check still running (a slow host: swanctl takes longer than the interval) makes the next one skip. */
+  private scChecking = false;
   private applied: StoredPlan | undefined;
   private latest: PolicyDelivery | undefined;
   private suspended = false;
@@ -179,7 +181,11 @@ export class VenDaemon {
     this.stream.start();
     this.flows?.start();
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? 30_000);
-    this.scReportTimer = setInterval(() => void this.reportSecureConnect(false), this.opts.secureConnectCheckMs ?? 5_000);
+    this.scReportTimer = setInterval(() => {
+      if (this.scChecking) return;
+      this.scChecking = true;
+      void this.reportSecureConnect(false).finally(() => (this.scChecking = false));
+    }, this.opts.secureConnectCheckMs ?? 5_000);
     this.log.info({ pce: identity.pce_url, agent: identity.agent_id, suspended: this.suspended }, 'VEN running');
   }
 
