@@ -3,8 +3,8 @@
  * concurrent requests (p50/p99, target p99 ≤ 50 ms); provisioning a draft of 20,000 rules
  * (2,000 rule sets × 10) on SQLite and on PostgreSQL (target ≤ 2 s each).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { request, Agent } from 'undici';
@@ -48,10 +48,43 @@ async function seedWorkloads(pce: RunningPce, n: number): Promise<void> {
   }
 }
 
+/**
+ * Where the PCE and wrk run. This machine is shared, and every login session is its own
+ * scheduler autogroup: with the load at 10–20, a PCE sharing one group with wrk got a fifth
+ * of a core and waited for a CPU four fifths of the time, so the figures measured the
+ * machine, not the PCE. So each runs in its own session (its own autogroup), on its own core
+ * (taskset), and, when the bench may (root), with that autogroup's nice at -10. The output
+ * says which, and how long the PCE still waited for a CPU.
+ */
+interface Placement {
+  readonly pce: readonly string[];
+  readonly wrk: readonly string[];
+}
+
+const PLACEMENT: Placement =
+  spawnSync('taskset', ['-c', '0', 'true']).status === 0 && availableParallelism() >= 2 ? { pce: ['taskset', '-c', '1'], wrk: ['taskset', '-c', '0'] } : { pce: [], wrk: [] };
+
+/** Raises the scheduler priority of a process's session (autogroup); false when not allowed. */
+function raise(pid: number | undefined): boolean {
+  try {
+    writeFileSync(`/proc/${pid ?? 0}/autogroup`, '-10');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function placementNote(raised: boolean): string {
+  const pinned = PLACEMENT.pce.length > 0 ? 'PCE on CPU 1 and wrk on CPU 0 (taskset), ' : '';
+  return `${pinned}each in its own session${raised ? ' with scheduler autogroup nice -10 (the machine is shared)' : ''}`;
+}
+
 /** The PCE under load runs in its own process (as in production), not beside the load generator. */
-async function spawnPce(dataDir: string, db?: string): Promise<{ url: string; stop: () => void }> {
-  const args = ['bin/palisade.mjs', 'pce', 'start', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--tls', 'off', '--rate-limit', '0', ...(db ? ['--db', db] : [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PALISADE_LOG_LEVEL: 'silent' } });
+async function spawnPce(dataDir: string, db?: string): Promise<{ url: string; pid: number; raised: boolean; stop: () => void }> {
+  const args = [process.execPath, 'bin/palisade.mjs', 'pce', 'start', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--tls', 'off', '--rate-limit', '0', ...(db ? ['--db', db] : [])];
+  const [cmd = process.execPath, ...rest] = [...PLACEMENT.pce, ...args];
+  const child = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PALISADE_LOG_LEVEL: 'silent' }, detached: true });
+  const raised = raise(child.pid);
   const url = await new Promise<string>((ok, fail) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -61,14 +94,83 @@ async function spawnPce(dataDir: string, db?: string): Promise<{ url: string; st
     });
     child.once('exit', (code) => fail(new Error(`PCE exited with ${code}: ${out}`)));
   });
-  return { url, stop: () => child.kill('SIGTERM') };
+  return { url, pid: child.pid ?? 0, raised, stop: () => child.kill('SIGTERM') };
+}
+
+/** Seconds the process's main thread waited, runnable, for a CPU (from /proc). */
+function runQueueSeconds(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU seconds a process has used (user + system), from /proc. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/**
+ * How late the PCE's event loop ran since the previous scrape (prom-client resets its
+ * histogram on each): its timer ticks every 10 ms, so a tick of 10 ms is on time.
+ */
+async function eventLoopLateness(baseUrl: string): Promise<{ p99: number; max: number }> {
+  const text = await (await request(`${baseUrl}/metrics`)).body.text();
+  const get = (name: string): number => Math.max(0, Number(new RegExp(`^palisade_nodejs_eventloop_lag_${name}_seconds(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1]) * 1000 - 10);
+  return { p99: get('p99'), max: get('max') };
+}
+
+interface WrkFigures {
+  readonly line: string;
+  readonly p99: string;
+}
+
+/**
+ * One wrk run. wrk (4.x) corrects its latencies for coordinated omission: a request that
+ * waited also counts the requests its connection would have sent meanwhile, so one stall
+ * weighs on the percentiles as it would for clients sending at a steady rate.
+ */
+async function wrkRun(server: { url: string; pid: number }, url: string, auth: string, connections: number, seconds: number, headers: readonly string[]): Promise<WrkFigures | undefined> {
+  await eventLoopLateness(server.url); // resets the PCE's event-loop delay histogram
+  const load = loadavg()[0]?.toFixed(1) ?? '?';
+  const cpu0 = cpuSeconds(server.pid);
+  const wait0 = runQueueSeconds(server.pid);
+  const started = performance.now();
+  const [cmd = 'wrk', ...rest] = [...PLACEMENT.wrk, 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', `Authorization: ${auth}`, ...headers, url];
+  const wrk = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+  raise(wrk.pid);
+  let stdout = '';
+  wrk.stdout.on('data', (d: Buffer) => void (stdout += d.toString()));
+  const status = await new Promise<number | null>((ok) => {
+    wrk.once('error', () => ok(null));
+    wrk.once('close', (code) => ok(code));
+  });
+  if (status !== 0) return undefined;
+  const secs = (performance.now() - started) / 1000;
+  const share = ((cpuSeconds(server.pid) - cpu0) / secs) * 100;
+  const waited = ((runQueueSeconds(server.pid) - wait0) / secs) * 100;
+  const late = await eventLoopLateness(server.url);
+  const grab = (re: RegExp): string => re.exec(stdout)?.[1] ?? '?';
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1];
+  const timeouts = /timeout (\d+)/.exec(stdout)?.[1];
+  const p99 = grab(/^\s+99%\s+(\S+)/m);
+  const line = `p50 ${grab(/^\s+50%\s+(\S+)/m)}, p90 ${grab(/^\s+90%\s+(\S+)/m)}, p99 ${p99}, ${grab(/Requests\/sec:\s+(\S+)/)} req/s${errors ? `, ${errors} non-2xx` : ''}${timeouts && timeouts !== '0' ? `, ${timeouts} timeouts` : ''}; PCE used ${share.toFixed(0)}% of a core and waited for one ${waited.toFixed(0)}% of the time, event loop late p99 ${late.p99.toFixed(0)} ms, max ${late.max.toFixed(0)} ms; load average ${load}`;
+  return { line, p99 };
 }
 
 /**
  * Load from wrk (C, its own process) when it is installed — a Node client on the same two
  * cores measures itself more than the PCE — else from undici in this process.
  */
-async function listBench(baseUrl: string, key: { key_id: string; secret: string }, label: string): Promise<void> {
+async function listBench(server: { url: string; pid: number; raised: boolean }, key: { key_id: string; secret: string }, label: string): Promise<void> {
+  const baseUrl = server.url;
   const auth = 'Basic ' + Buffer.from(`${key.key_id}:${key.secret}`).toString('base64');
   const url = `${baseUrl}/api/v2/orgs/1/workloads?max_results=500`;
   // Steady state: a fresh PCE builds its policy engine (CPU-bound, seconds at this size) in
@@ -77,16 +179,25 @@ async function listBench(baseUrl: string, key: { key_id: string; secret: string 
   const ids = (JSON.parse(await first.body.text()) as { href: string }[]).map((w) => w.href);
   const warm = performance.now();
   await (await request(`${baseUrl}/api/v2${ids[0] ?? ''}/policy`, { headers: { authorization: auth } })).body.text();
-  console.log(`${label}: policy engine warm after ${((performance.now() - warm) / 1000).toFixed(1)} s`);
-  let ran = false;
-  for (const [encoding, headers] of [['gzip (as SDK clients ask)', ['-H', 'Accept-Encoding: gzip']], ['identity', []]] as const) {
-    const wrk = spawnSync('wrk', ['-t1', '-c100', '-d10s', '--latency', '-H', `Authorization: ${auth}`, ...headers, url], { encoding: 'utf8' });
-    if (wrk.status !== 0) break;
-    ran = true;
-    const grab = (re: RegExp): string => re.exec(wrk.stdout)?.[1] ?? '?';
-    console.log(`${label}: GET /workloads?max_results=500, 10,000 stored, 100 concurrent connections for 10 s (wrk), ${encoding}: p50 ${grab(/50%\s+(\S+)/)}, p90 ${grab(/90%\s+(\S+)/)}, p99 ${grab(/99%\s+(\S+)/)}, ${grab(/Requests\/sec:\s+(\S+)/)} req/s (target p99 ≤ 50 ms)`);
+  console.log(`${label}: policy engine warm after ${((performance.now() - warm) / 1000).toFixed(1)} s; ${placementNote(server.raised)}`);
+  const what = `${label}: GET /workloads?max_results=500, 10,000 stored`;
+  const gzip = ['-H', 'Accept-Encoding: gzip'];
+  // Warm-up, not reported: the first seconds of a fresh PCE under load pay for JIT
+  // compilation and the garbage of the engine build, and every run opens its connections.
+  await wrkRun(server, url, auth, 100, 5, gzip);
+  const headline = await wrkRun(server, url, auth, 100, 10, gzip);
+  if (headline) {
+    // The target applies to what clients send: the Illumio SDKs and Python requests ask for gzip.
+    console.log(`${what}, 100 concurrent connections for 10 s (wrk), Accept-Encoding: gzip (what SDK clients send; the target p99 ≤ 50 ms applies here): ${headline.line}`);
+    const identity = await wrkRun(server, url, auth, 100, 10, []);
+    // 300 kB per answer: at 100 concurrent requests the mean latency is 100 / throughput
+    // (Little's law), so identity is bound by how fast loopback and wrk move the bytes.
+    if (identity) console.log(`${what}, 100 concurrent connections for 10 s (wrk), identity encoding (~300 kB per answer; for comparison): ${identity.line}`);
+    const knee: string[] = [];
+    for (const c of [10, 25, 50]) knee.push(`${c} → p99 ${(await wrkRun(server, url, auth, c, 10, gzip))?.p99 ?? '?'}`);
+    console.log(`${what}, gzip, p99 by concurrency (wrk, 10 s each): ${knee.join(', ')}, 100 → p99 ${headline.p99}`);
+    return;
   }
-  if (ran) return;
   const dispatcher = new Agent({ connections: 100, pipelining: 1 });
   const one = async (): Promise<number> => {
     const t = performance.now();
@@ -110,7 +221,7 @@ async function listBench(baseUrl: string, key: { key_id: string; secret: string 
   );
   const secs = (performance.now() - started) / 1000;
   lat.sort((a, b) => a - b);
-  console.log(`${label}: GET /workloads?max_results=500, 10,000 stored, 100 concurrent (undici in-process; install wrk for a fairer load), ${total} requests: p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms, ${(total / secs).toFixed(0)} req/s (target p99 ≤ 50 ms)`);
+  console.log(`${what}, 100 concurrent (undici in-process, identity; install wrk for a fairer load), ${total} requests: p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms, ${(total / secs).toFixed(0)} req/s (target p99 ≤ 50 ms); load average ${loadavg()[0]?.toFixed(1) ?? '?'}`);
   await dispatcher.close();
 }
 
@@ -156,7 +267,7 @@ async function main(): Promise<void> {
     if (!key) throw new Error('no admin key');
     const server = await spawnPce(dir);
     try {
-      await listBench(server.url, key, 'SQLite');
+      await listBench(server, key, 'SQLite');
     } finally {
       server.stop();
     }
@@ -174,7 +285,7 @@ async function main(): Promise<void> {
     if (!key) throw new Error('no admin key');
     const server = await spawnPce(dir2, pg.url);
     try {
-      await listBench(server.url, key, 'PostgreSQL');
+      await listBench(server, key, 'PostgreSQL');
     } finally {
       server.stop();
     }
