@@ -48,6 +48,7 @@ export function LabelPicker(props: { value: readonly string[]; onChange: (hrefs:
               multiple={props.multiple}
               size={props.multiple ? Math.min(4, Math.max(2, options.length)) : undefined}
               disabled={props.disabled}
+              title={props.multiple ? 'Ctrl- or ⌘-click to choose several' : undefined}
               data-testid={`label-picker-${key}`}
               onChange={(e) => {
                 const sel = e.currentTarget as HTMLSelectElement;

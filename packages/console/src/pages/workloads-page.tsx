@@ -35,9 +35,10 @@ export function WorkloadsPage(props: PageProps) {
   const name = props.query.get('name') ?? '';
   const [limit, setLimit] = useState(PAGE_SIZE);
   const [nameInput, setNameInput] = useState(name);
-  const { labels } = useLabels();
+  const { labels, loading: labelsLoading } = useLabels();
   const filter = labelFilter(chosen, labels);
-  const waitingForLabels = chosen.length > 0 && labels.length === 0;
+  // The filter groups the chosen labels by key, so it needs the labels first.
+  const waitingForLabels = chosen.length > 0 && labelsLoading && labels.length === 0;
   const list = useFetch(
     () => (waitingForLabels ? Promise.resolve(undefined) : api.list<Workload>(`${orgHref}/workloads`, { labels: filter, name: name || undefined, max_results: limit })),
     [orgHref, filter, name, limit, waitingForLabels],
