@@ -184,7 +184,7 @@ async function listBench(server: { url: string; pid: number; raised: boolean }, 
   const gzip = ['-H', 'Accept-Encoding: gzip'];
   // Warm-up, not reported: the first seconds of a fresh PCE under load pay for JIT
   // compilation and the garbage of the engine build, and every run opens its connections.
-  await wrkRun(server, url, auth, 100, 5, gzip);
+  await wrkRun(server, url, auth, 100, 10, gzip);
   const headline = await wrkRun(server, url, auth, 100, 10, gzip);
   if (headline) {
     // The target applies to what clients send: the Illumio SDKs and Python requests ask for gzip.
