@@ -30,6 +30,15 @@ const PEER_STATE: Record<string, { text: string; cls: string }> = {
   unknown: { text: 'Unknown', cls: 'status-warn' },
 };
 
+/** "Policy version 3: 4 inbound and 2 outbound rules, 1 SecureConnect peer, no diagnostics." */
+export function planSummary(body: unknown): string {
+  const b = (body ?? {}) as { policy_version?: number; diagnostics?: unknown[]; plan?: { inbound?: unknown[]; outbound?: unknown[]; secure_connect?: { peers?: unknown[] } } };
+  const n = (a: unknown[] | undefined): number => a?.length ?? 0;
+  const peers = n(b.plan?.secure_connect?.peers);
+  const diags = n(b.diagnostics);
+  return `Policy version ${b.policy_version ?? '?'}: ${n(b.plan?.inbound)} inbound and ${n(b.plan?.outbound)} outbound rules, ${peers} SecureConnect peer${peers === 1 ? '' : 's'}, ${diags === 0 ? 'no diagnostics' : `${diags} diagnostic${diags === 1 ? '' : 's'}`}.`;
+}
+
 export function WorkloadPage(props: PageProps) {
   const { orgHref, can } = useSession();
   const href = `${orgHref}/workloads/${props.params['id'] ?? ''}`;
@@ -234,9 +243,12 @@ export function WorkloadPage(props: PageProps) {
             {policy.loading ? 'Loading…' : 'Show computed policy'}
           </button>
         ) : (
-          <pre class="code-block" data-testid="computed-policy">
-            {JSON.stringify(policy.body, null, 2)}
-          </pre>
+          <>
+            <p data-testid="policy-summary">{planSummary(policy.body)}</p>
+            <pre class="code-block" data-testid="computed-policy">
+              {JSON.stringify(policy.body, null, 2)}
+            </pre>
+          </>
         )}
         <ErrorList error={policy.error} />
       </section>
