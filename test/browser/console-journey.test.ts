@@ -104,7 +104,7 @@ describe('console main journey (Chromium)', () => {
     await row.waitFor();
     const ruleNo = (await row.getAttribute('data-testid'))?.replace('rule-', '') ?? '';
     assert.equal(await row.getByTestId('sc-on').count(), 1, 'the SecureConnect column shows the badge');
-    assert.match(await row.innerText(), /role=web[\s\S]*role=db[\s\S]*5432\/TCP/);
+    assert.match(await row.innerText(), /role=web[\s\S]*role=db[\s\S]*TCP 5432/);
     // The warning is at the rule, in the row under it, naming the pair and why.
     const notes = page.getByTestId(`rule-${ruleNo}-notes`);
     await notes.waitFor();

@@ -37,7 +37,7 @@ describe('console policy pages (Chromium)', () => {
     await page.getByTestId('create-profile-submit').click();
     const table = page.getByTestId('profiles-table');
     await table.waitFor();
-    assert.match(await table.innerText(), /crm web[\s\S]*role\s*web[\s\S]*full/);
+    assert.match(await table.innerText(), /crm web[\s\S]*role\s*web[\s\S]*Full/);
 
     await page.getByTestId('generate-code-crm web').click();
     const code = (await page.getByTestId('activation-code').innerText()).trim();
@@ -85,7 +85,7 @@ describe('console policy pages (Chromium)', () => {
     await page.getByTestId('rule-save').click();
     const deny = page.locator('[data-rule-href*="/deny_rules/"]');
     await deny.waitFor();
-    assert.match(await deny.innerText(), /deny[\s\S]*All workloads[\s\S]*role=db[\s\S]*23\/TCP[\s\S]*n\/a/i);
+    assert.match(await deny.innerText(), /deny[\s\S]*All workloads[\s\S]*role=db[\s\S]*TCP 23[\s\S]*n\/a/i);
 
     await page.getByTestId('add-rule').click();
     await page.getByTestId('consumers-item').selectOption({ label: 'role=web' });

@@ -40,7 +40,7 @@ test('a modified rule set: only what changed, rules matched by id, version in hr
     { field: 'rules › 14 › enabled', after: 'true' },
     { field: 'rules › 14 › providers', after: 'All workloads' },
     { field: 'rules › 14 › consumers', after: 'All workloads' },
-    { field: 'rules › 14 › ingress_services', after: 'ICMP' },
+    { field: 'rules › 14 › ingress_services', after: 'ICMP (all types)' },
     { field: 'description', after: 'now described' },
   ]);
 });
@@ -63,7 +63,7 @@ test('created and deleted objects list their fields on one side, rules one by on
 test('values: actors, services, label refs, scopes with exclusions', () => {
   assert.equal(formatValue([{ label: { href: '/orgs/1/labels/1' } }, { actors: 'ams' }], names), 'role=web, All workloads');
   assert.equal(formatValue({ href: '/orgs/1/sec_policy/4/services/7' }, names), 'HTTPS');
-  assert.equal(formatValue({ proto: 6, port: 22 }, names), '22/TCP');
+  assert.equal(formatValue({ proto: 6, port: 22 }, names), 'TCP 22');
   assert.equal(formatValue({ label: { href: '/orgs/1/labels/2' }, exclusion: true }, names), 'not role=db');
   assert.equal(formatValue('/orgs/1/labels/1', names), 'role=web');
   assert.equal(formatValue(null, names), '—');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { actorKind, actorOfPick, describeActor, describePort, describeService, draftHref, parsePort } from '../src/policy/actors.ts';
+import { actorKind, actorOfPick, describeActor, describeService, draftHref, parsePort } from '../src/policy/actors.ts';
 import { describeScopes, ruleRows, type ApiRuleSet } from '../src/policy/rule-rows.ts';
 import { mergeNotes, notesByRule, notesOf, objectNotes } from '../src/policy/rule-notes.ts';
 import { asRuleSetNotes, mapLimit } from '../src/policy/rule-warnings.ts';
@@ -47,13 +47,11 @@ test('actors read as words; unknown hrefs stay visible; policy hrefs of any vers
   assert.deepEqual(actorOfPick('label_group', '/x'), { label_group: { href: '/x' } });
 });
 
-test('services: named, port ranges, ICMP, any protocol', () => {
+test('services: named by the catalog, inline ports as the services page writes them', () => {
   assert.equal(describeService({ href: '/orgs/1/sec_policy/draft/services/7' }, names), 'HTTPS');
-  assert.equal(describePort({ proto: 6, port: 443 }), '443/TCP');
-  assert.equal(describePort({ proto: 17, port: 53, to_port: 54 }), '53-54/UDP');
-  assert.equal(describePort({ proto: 1, icmp_type: 8, icmp_code: 0 }), 'ICMP type 8 code 0');
-  assert.equal(describePort({ proto: -1 }), 'any protocol');
-  assert.equal(describePort({ proto: 47 }), 'proto 47');
+  assert.equal(describeService({ href: '/orgs/1/sec_policy/draft/services/8' }, names), '/orgs/1/sec_policy/draft/services/8');
+  assert.equal(describeService({ proto: 6, port: 443 }, names), 'TCP 443');
+  assert.equal(describeService({ proto: 1, icmp_type: 8, icmp_code: 0 }, names), 'ICMP type 8 code 0');
 });
 
 test('rule rows: allow then deny, SecureConnect and extra-scope only on allow rules, notes at their rule', () => {
@@ -67,13 +65,13 @@ test('rule rows: allow then deny, SecureConnect and extra-scope only on allow ru
   assert.equal(allow.secConnect, true);
   assert.deepEqual(allow.consumers.map((c) => c.text), ['All workloads', 'Workload: db-1']);
   assert.deepEqual(allow.providers.map((c) => c.text), ['role=web']);
-  assert.deepEqual(allow.services, ['HTTPS', '8000-8080/TCP']);
+  assert.deepEqual(allow.services, ['HTTPS', 'TCP 8000–8080']);
   assert.equal(allow.notes[0]?.severity, 'warning');
   assert.equal(deny.type, 'deny');
   assert.equal(deny.secConnect, false);
   assert.equal(deny.enabled, false);
   assert.equal(deny.extraScope, false);
-  assert.deepEqual(deny.services, ['UDP']);
+  assert.deepEqual(deny.services, ['UDP (all ports)']);
   assert.deepEqual(deny.notes, []);
 });
 
@@ -112,7 +110,9 @@ test('typed ports: ranges, protocols by name or number, nonsense refused', () =>
   assert.deepEqual(parsePort('icmp'), { proto: 1 });
   assert.deepEqual(parsePort('47'), { proto: 47 });
   assert.deepEqual(parsePort('53-53/udp'), { proto: 17, port: 53 });
-  for (const bad of ['', '443', '443/icmp', '70000/tcp', '90-80/tcp', 'foo', '1/300']) assert.equal(parsePort(bad), undefined, bad);
+  assert.deepEqual(parsePort('TCP 443'), { proto: 6, port: 443 });
+  assert.deepEqual(parsePort('udp 5000–5100'), { proto: 17, port: 5000, to_port: 5100 });
+  for (const bad of ['', '443', '443/icmp', '70000/tcp', '90-80/tcp', 'foo', '1/300', 'icmp 8', 'foo 80']) assert.equal(parsePort(bad), undefined, bad);
 });
 
 test('provision refusals land on the pending object, naming the rule and field', () => {

@@ -4,7 +4,6 @@
  * the VEN on a host and pair it with this PCE.
  */
 import { useState } from 'preact/hooks';
-import type { EnforcementMode, VisibilityLevel } from '@palisade/core/model/common.ts';
 import { api } from '../api/client.ts';
 import { DataTable, type Column } from '../components/data-table.tsx';
 import { EmptyState } from '../components/empty-state.tsx';
@@ -20,6 +19,7 @@ import { useFetch } from '../components/use-fetch.ts';
 import type { PageProps } from '../page.ts';
 import { useSession } from '../session.tsx';
 import { activationCommands } from '../policy/activation-commands.ts';
+import { ENFORCEMENT_MODES, modeName, VISIBILITY_LEVELS, visibilityName } from '../inventory/inventory-text.ts';
 import '../policy/policy.css';
 
 interface Profile {
@@ -34,14 +34,7 @@ interface Profile {
   readonly allowed_uses_per_key: 'unlimited' | number;
 }
 
-// Records over the core types (type imports only: the schemas would pull zod into the bundle),
-// so a new mode or level fails the typecheck until it is named here.
-const MODES: Record<EnforcementMode, string> = { idle: 'idle', visibility_only: 'visibility only', selective: 'selective', full: 'full' };
-const LEVELS: Record<VisibilityLevel, string> = { flow_off: 'off', flow_drops: 'blocked flows only', flow_summary: 'blocked and allowed flows', enhanced_data_collection: 'enhanced (with byte counts)' };
-const options = (r: Record<string, string>): { value: string; label: string }[] => Object.entries(r).map(([value, label]) => ({ value, label }));
-
 const FINGERPRINT_KEY = 'palisade.pce-fingerprint';
-const words = (s: string): string => s.replace(/_/g, ' ');
 
 function CopyButton(props: { text: string; testid: string }) {
   const [done, setDone] = useState(false);
@@ -84,7 +77,7 @@ function ActivationPanel(props: { profile: Profile; code: string; onClose: () =>
   return (
     <Modal title={`Activation code for ${props.profile.name}`} onClose={props.onClose} testid="activation" wide>
       <p>
-        Activation code: <code data-testid="activation-code">{props.code}</code> (shown once; only its hash is kept). Hosts paired with it get this profile's labels, {words(props.profile.enforcement_mode)} mode and {words(props.profile.visibility_level)}.
+        Activation code: <code data-testid="activation-code">{props.code}</code> (shown once; only its hash is kept). Hosts paired with it get this profile's labels, {modeName(props.profile.enforcement_mode).toLowerCase()} mode and visibility “{visibilityName(props.profile.visibility_level).toLowerCase()}”.
       </p>
       <TextField label="PCE URL the host reaches" name="pce_url" value={pceUrl} onInput={setPceUrl} testid="activation-pce-url" />
       {pceUrl.startsWith('https:') && (
@@ -136,8 +129,8 @@ function CreateProfile(props: { onClose: () => void; onCreated: () => void }) {
           <legend>Labels given to paired hosts</legend>
           <LabelPicker value={labels} onChange={setLabels} />
         </fieldset>
-        <SelectField label="Enforcement mode" name="enforcement_mode" value={mode} onChange={setMode} options={options(MODES)} testid="profile-mode" />
-        <SelectField label="Visibility level" name="visibility_level" value={visibility} onChange={setVisibility} options={options(LEVELS)} testid="profile-visibility" />
+        <SelectField label="Enforcement mode" name="enforcement_mode" value={mode} onChange={setMode} options={ENFORCEMENT_MODES} testid="profile-mode" />
+        <SelectField label="Visibility level" name="visibility_level" value={visibility} onChange={setVisibility} options={VISIBILITY_LEVELS} testid="profile-visibility" />
         <CheckboxField label="Enabled (can generate activation codes)" name="enabled" checked={enabled} onChange={setEnabled} />
         <div class="form-actions">
           <button type="button" class="button button-quiet" onClick={props.onClose}>
@@ -175,8 +168,8 @@ export function PairingProfilesPage(_props: PageProps) {
   const columns: Column<Profile>[] = [
     { key: 'name', header: 'Name', sortValue: (p) => p.name, render: (p) => p.name },
     { key: 'labels', header: 'Labels', render: (p) => <LabelChips labels={p.labels.flatMap((l) => byHref.get(l.href) ?? [])} /> },
-    { key: 'mode', header: 'Enforcement', sortValue: (p) => p.enforcement_mode, render: (p) => words(p.enforcement_mode) },
-    { key: 'vis', header: 'Visibility', sortValue: (p) => p.visibility_level, render: (p) => words(p.visibility_level) },
+    { key: 'mode', header: 'Enforcement', sortValue: (p) => p.enforcement_mode, render: (p) => modeName(p.enforcement_mode) },
+    { key: 'vis', header: 'Visibility', sortValue: (p) => p.visibility_level, render: (p) => visibilityName(p.visibility_level) },
     { key: 'uses', header: 'Uses per code', render: (p) => String(p.allowed_uses_per_key) },
     { key: 'enabled', header: 'Enabled', render: (p) => <span class={`status ${p.enabled ? 'status-ok' : ''}`}>{p.enabled ? 'enabled' : 'disabled'}</span> },
     ...(isAdmin

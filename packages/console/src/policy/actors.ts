@@ -3,6 +3,8 @@
  * workloads`… The API answers hrefs only; a NameBook (href → display name) built from the
  * inventory lists turns them into words, and an href it does not know stays visible as is.
  */
+import { servicePortText } from '../inventory/inventory-text.ts';
+import type { ServicePort } from '../inventory/types.ts';
 
 export type ActorKind = 'ams' | 'label' | 'label_group' | 'workload' | 'ip_list' | 'virtual_service';
 
@@ -16,13 +18,6 @@ export interface ApiActor {
   readonly virtual_service?: { readonly href: string };
 }
 
-export interface ServicePort {
-  readonly proto: number;
-  readonly port?: number;
-  readonly to_port?: number;
-  readonly icmp_type?: number;
-  readonly icmp_code?: number;
-}
 export type ApiService = { readonly href: string } | ServicePort;
 
 export const ACTOR_KINDS: readonly ActorKind[] = ['ams', 'label', 'label_group', 'workload', 'ip_list', 'virtual_service'];
@@ -73,17 +68,8 @@ export function describeActor(a: ApiActor, names: NameBook): ActorView {
   return { kind, text: kind === 'label' ? name : `${ACTOR_KIND_TITLES[kind]}: ${name}` };
 }
 
-const PROTO_NAMES: Record<number, string> = { [-1]: 'any protocol', 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6', 132: 'SCTP' };
-
-export function describePort(p: ServicePort): string {
-  const proto = PROTO_NAMES[p.proto] ?? `proto ${p.proto}`;
-  if (p.port !== undefined) return `${p.port}${p.to_port !== undefined && p.to_port !== p.port ? `-${p.to_port}` : ''}/${proto}`;
-  if (p.icmp_type !== undefined) return `${proto} type ${p.icmp_type}${p.icmp_code !== undefined ? ` code ${p.icmp_code}` : ''}`;
-  return proto;
-}
-
 export function describeService(s: ApiService, names: NameBook): string {
-  return 'href' in s ? nameOf(names, s.href) : describePort(s);
+  return 'href' in s ? nameOf(names, s.href) : servicePortText(s);
 }
 
 /** The API shape of a picked actor. */
@@ -94,9 +80,13 @@ export function actorOfPick(kind: ActorKind, href?: string): ApiActor {
 
 const PROTO_NUMBERS: Record<string, number> = { tcp: 6, udp: 17, sctp: 132, icmp: 1, icmpv6: 58 };
 
-/** `443/tcp`, `8000-8080/udp`, `icmp`, `tcp` → a port entry; undefined when it is not one. */
+/**
+ * `443/tcp`, `8000-8080/udp`, `icmp`, `tcp`, or as the console writes them (`TCP 443`,
+ * `UDP 5000–5100`) → a port entry; undefined when it is not one.
+ */
 export function parsePort(text: string): ServicePort | undefined {
-  const m = /^\s*(?:(\d{1,5})(?:\s*-\s*(\d{1,5}))?\s*\/\s*)?([a-z0-9]+)\s*$/i.exec(text);
+  const written = /^\s*([a-z][a-z0-9]*)\s+(\d{1,5})(?:\s*[-–]\s*(\d{1,5}))?\s*$/i.exec(text);
+  const m = written ? [written[0], written[2], written[3], written[1]] : /^\s*(?:(\d{1,5})(?:\s*[-–]\s*(\d{1,5}))?\s*\/\s*)?([a-z0-9]+)\s*$/i.exec(text);
   if (!m) return undefined;
   const protoText = (m[3] ?? '').toLowerCase();
   const proto = PROTO_NUMBERS[protoText] ?? (/^\d+$/.test(protoText) ? Number(protoText) : undefined);
