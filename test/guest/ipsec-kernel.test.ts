@@ -24,35 +24,19 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { computePlans } from '@palisade/core/compute/index.ts';
-import type { ComputeWorkload, PolicySnapshot, WorkloadPlan } from '@palisade/core/compute/index.ts';
+import type { ComputeWorkload, WorkloadPlan } from '@palisade/core/compute/index.ts';
 import { renderNftables, renderStrongswanConf, renderSwanctl, SWANCTL_SECRETS_FILE } from '@palisade/render';
 import type { NftRenderContext } from '@palisade/render';
-import { guestAvailable, runInGuest } from '../support/qemu-guest.ts';
-import type { GuestResult } from '../support/qemu-guest.ts';
+import { runInGuest } from '../support/qemu-guest.ts';
+import { GUEST_SHELL, GuestResults, guestSkip, guestTestAvailability, secureConnectSnapshot, wireNft } from './support/guest-test.ts';
 
 const A = '198.51.100.1';
 const B = '198.51.100.2';
 const PSK = randomBytes(32).toString('hex');
 
-function strongswanMissing(): string | undefined {
-  const plugins = ['openssl', 'gcm', 'kernel-netlink', 'vici', 'curve25519'].map((p) => `/usr/lib/ipsec/plugins/libstrongswan-${p}.so`);
-  const missing = ['/usr/sbin/charon-systemd', '/usr/sbin/swanctl', ...plugins].filter((p) => !existsSync(p));
-  return missing.length > 0 ? `strongSwan missing (${missing.join(', ')}): run scripts/install-test-deps.sh` : undefined;
-}
-
-function availability(): { ok: boolean; why?: string } {
-  const g = guestAvailable();
-  if (!g.ok) return g;
-  const ss = strongswanMissing();
-  return ss === undefined ? { ok: true } : { ok: false, why: ss };
-}
-
-const avail = availability();
-const skipRequested = process.env['PALISADE_SKIP_GUEST'] === '1';
-const skip = skipRequested ? `PALISADE_SKIP_GUEST=1${avail.ok ? '' : ` (${avail.why ?? ''})`}` : false;
-if (skip !== false) process.stderr.write(`test/guest/ipsec-kernel: skipped: ${skip}\n`);
+const avail = guestTestAvailability();
+const skip = guestSkip('test/guest/ipsec-kernel', avail);
 
 /** strongswan.conf of one namespace's charon: the product's, with IKE and kernel logs verbose. */
 function strongswanConf(dir: string): string {
@@ -60,7 +44,6 @@ function strongswanConf(dir: string): string {
 }
 
 const ORG = 1;
-const labelRef = (id: string): { label: { href: string } } => ({ label: { href: `/orgs/${ORG}/labels/${id}` } });
 
 function workload(name: string, address: string, os: ComputeWorkload['os_type'], osVersion: string): ComputeWorkload {
   const id = `wl-${name}`;
@@ -73,26 +56,7 @@ function workload(name: string, address: string, os: ComputeWorkload['os_type'],
  * IKEv1 (DESIGN §4 item 7): that is how the IKEv1 configs are made (both sides still run charon).
  */
 function plans(bIsWindows2008: boolean): { a: WorkloadPlan; b: WorkloadPlan } {
-  const snapshot: PolicySnapshot = {
-    org: ORG,
-    version: 1,
-    labelGroups: [],
-    ipLists: [],
-    services: [],
-    virtualServices: [],
-    firewallSettings: { ike_authentication_type: 'psk', ike_ca_identity: null },
-    ruleSets: [
-      {
-        id: '1',
-        name: 'db',
-        description: '',
-        enabled: true,
-        scopes: [[]],
-        rules: [{ id: '1', enabled: true, description: '', providers: [labelRef('1')], consumers: [labelRef('1')], ingress_services: [{ proto: 6, port: 8080 }, { proto: 6, port: 9090 }], sec_connect: true, unscoped_consumers: false }],
-        deny_rules: [],
-      },
-    ],
-  };
+  const snapshot = secureConnectSnapshot('1', '1', [8080, 9090]);
   const workloads = [workload('a', A, 'linux', 'debian 12'), bIsWindows2008 ? workload('b', B, 'windows', '2008 R2') : workload('b', B, 'linux', 'debian 12')];
   const result = computePlans({ snapshot, workloads, labels: [{ id: '1', key: 'role' }] });
   const a = result.plans.get('wl-a');
@@ -106,33 +70,6 @@ function connectionName(conf: string): string {
   const m = /^connections \{\n(?:\s*#.*\n)*\s*([A-Za-z0-9._-]+) \{/m.exec(conf);
   if (!m?.[1]) throw new Error(`no connection in rendered swanctl.conf:\n${conf}`);
   return m[1];
-}
-
-/**
- * Counters on the veth's ingress (netdev family: the packet as it came off the wire, before XFRM):
- * ESP, IKE, plaintext TCP, and every IPv4 packet that is neither ESP nor IKE (`clear`).
- */
-function wireNft(dev: string): string {
-  return `table netdev wire
-delete table netdev wire
-table netdev wire {
-\tcounter esp_pkts {
-\t}
-\tcounter tcp_pkts {
-\t}
-\tcounter ike_pkts {
-\t}
-\tcounter clear_pkts {
-\t}
-\tchain ingress {
-\t\ttype filter hook ingress device "${dev}" priority -500; policy accept;
-\t\tip protocol esp counter name "esp_pkts" accept
-\t\tudp dport { 500, 4500 } counter name "ike_pkts" accept
-\t\tip protocol tcp counter name "tcp_pkts"
-\t\tmeta protocol ip counter name "clear_pkts"
-\t}
-}
-`;
 }
 
 const NFT_CTX: NftRenderContext = { pce: { addresses: ['198.51.100.254'], port: 8443 } };
@@ -160,15 +97,12 @@ for (const ns of ['a', 'b'] as const) {
 }
 
 /** The guest script (dash). Every fact the test checks is a `RESULT name=value` line. */
-const SCRIPT = String.raw`
+const SCRIPT = String.raw`${GUEST_SHELL}
 set -u
 W=/run/pal
 A=${A}
 B=${B}
 mkdir -p $W/a/swanctl $W/b/swanctl
-now() { cut -d' ' -f1 /proc/uptime; }
-# every result also goes to $RUN/timeline with the guest's uptime (PALISADE_KEEP_GUEST=1 keeps it)
-res() { echo "RESULT $1=$2"; echo "$(now) $1" >> $RUN/timeline; }
 res boot_s "$(now)"
 
 modprobe -a esp4 xfrm_user gcm seqiv echainiv nft_xfrm xt_policy; res modprobe "$?"
@@ -204,16 +138,6 @@ for ns in a b; do
 done
 
 res t_servers "$(now)"
-# counter <ns> <name>: packets of a named counter of the wire table
-wire() { ip netns exec $1 nft list counter netdev wire $2_pkts | awk '$1 == "packets" { print $2 }'; }
-# drops <ns> <input|output>: packets of the rendered table's "IPv4 peer, not IPsec: drop" rule
-drops() { ip netns exec $1 nft list chain inet palisade $2 | grep 'sc_peers_v4' | sed -n 's/.*missing counter packets \([0-9]*\) bytes [0-9]* drop.*/\1/p'; }
-# xfrm <ns>: sum of the packet counters of the namespace's XFRM states
-xfrm() { ip netns exec $1 ip -s xfrm state | awk '/\(packets\)/ { n = $2; sub(/\(packets\)/, "", n); t += n } END { print t + 0 }'; }
-nstates() { ip netns exec $1 ip xfrm state | grep -c '^src'; }
-npolicies() { ip netns exec $1 ip xfrm policy | grep -c '^src'; }
-# probe <ns> <ip> <port> [timeout]: one TCP connection, prints what the server said (empty on failure)
-probe() { ip netns exec $1 timeout "${'${'}4:-6}" bash -c 'exec 3<>/dev/tcp/$0/$1 && head -n1 <&3' $2 $3 2>/dev/null; }
 sw() { ns=$1; shift; ip netns exec $ns env STRONGSWAN_CONF=$W/$ns/strongswan.conf SWANCTL_DIR=$W/$ns/swanctl swanctl "$@"; }
 start_charon() {
   rm -f $W/$1/charon.vici
@@ -334,46 +258,18 @@ for ns in a b; do for f in $W/$ns/*.log $W/$ns/*.out; do cp $f $RUN/$ns-$(basena
 exit 0
 `;
 
-function parseResults(output: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of output.split('\n')) {
-    const m = /^RESULT ([A-Za-z0-9_]+)=(.*)$/.exec(line);
-    if (m?.[1] !== undefined) out.set(m[1], m[2] ?? '');
-  }
-  return out;
-}
-
 describe('SecureConnect on a real kernel (QEMU guest, Debian kernel, TCG)', { skip, timeout: 900_000 }, () => {
-  let result: GuestResult | undefined;
-  let r = new Map<string, string>();
-  /** Every check first fails with the reason when there was no guest to run. */
-  const get = (k: string): string | undefined => {
-    assert.ok(avail.ok, avail.why);
-    assert.ok(result, 'the guest did not run');
-    return r.get(k);
-  };
-  const num = (k: string): number => {
-    const v = get(k);
-    assert.ok(v !== undefined && /^-?\d+$/.test(v), `RESULT ${k} missing or not a number: ${String(v)}`);
-    return Number(v);
-  };
-  const str = (k: string): string => {
-    const v = get(k);
-    assert.ok(v !== undefined, `RESULT ${k} missing`);
-    return v;
-  };
+  const r = new GuestResults(avail);
+  const num = (k: string): number => r.num(k);
+  const str = (k: string): string => r.str(k);
 
   before(async () => {
     if (!avail.ok) return;
-    result = await runInGuest(SCRIPT, { timeoutSec: 420, files });
-    r = parseResults(result.output);
-    process.stderr.write(`guest: ${result.ms} ms from QEMU start to exit, rc ${result.rc}\n${[...r].map(([k, v]) => `  ${k}=${v}`).join('\n')}\n`);
+    r.set(await runInGuest(SCRIPT, { timeoutSec: 420, files }));
   });
 
   it('has a QEMU guest with Debian kernel and strongSwan (else: run scripts/install-test-deps.sh, or PALISADE_SKIP_GUEST=1)', () => {
-    assert.ok(avail.ok, avail.why);
-    assert.ok(result, 'the guest did not run');
-    assert.equal(result.rc, 0, `guest script exit code\n${result.output.slice(-3000)}`);
+    r.ran();
     assert.equal(str('modprobe'), '0');
   });
 

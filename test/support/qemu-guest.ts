@@ -14,6 +14,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 
@@ -22,6 +23,18 @@ export interface GuestOptions {
   readonly timeoutSec?: number;
   /** Extra files written into the run dir, by name: `$RUN/<name>` inside the guest. */
   readonly files?: Record<string, string>;
+  /**
+   * QEMU user networking (slirp) on a virtio NIC: the guest's `eth0` (after `modprobe virtio_net`)
+   * reaches the host's loopback at 10.0.2.2, nothing else is set up (the script configures
+   * 10.0.2.15/24). Default: no NIC at all.
+   */
+  readonly userNet?: boolean;
+  /**
+   * Called once QEMU runs, with the run dir (the guest's `$RUN`, shared live over 9p): lets
+   * the host answer the script while it runs (see `serveGuestSteps`). Its promise is awaited
+   * after the guest powered off; a rejection fails the run.
+   */
+  readonly whileRunning?: (runDir: string, guestDone: AbortSignal) => Promise<void>;
 }
 
 export interface GuestResult {
@@ -193,18 +206,23 @@ export function ensureInitramfs(kernel: string): string {
   return path;
 }
 
-/** LAB.md's QEMU command line, as checked there. */
-export function qemuArgs(kernel: string, initrd: string, runDir: string): string[] {
+/**
+ * LAB.md's QEMU command line, as checked there, plus `no_timer_check`: on a heavily loaded
+ * host the emulated CPU can be starved while the kernel checks the IO-APIC timer, and it
+ * panics ("IO-APIC + timer doesn't work"; seen at load 20 on 2 cores).
+ */
+export function qemuArgs(kernel: string, initrd: string, runDir: string, userNet = false): string[] {
   return [
     '-accel', 'tcg', '-cpu', 'max', '-m', '2048', '-smp', '2', '-M', 'q35',
     '-nodefaults', '-no-user-config', '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot',
     '-kernel', `/boot/vmlinuz-${kernel}`, '-initrd', initrd,
-    '-append', 'console=ttyS0 panic=-1 rdinit=/init quiet loglevel=3 mitigations=off',
+    '-append', 'console=ttyS0 panic=-1 rdinit=/init quiet loglevel=3 mitigations=off no_timer_check',
     '-fsdev', 'local,id=root,path=/,security_model=passthrough,readonly=on,multidevs=remap',
     '-device', 'virtio-9p-pci,fsdev=root,mount_tag=hostroot',
     '-fsdev', `local,id=run,path=${runDir},security_model=passthrough`,
     '-device', 'virtio-9p-pci,fsdev=run,mount_tag=run',
-    '-device', 'virtio-rng-pci', '-nic', 'none',
+    '-device', 'virtio-rng-pci',
+    ...(userNet ? ['-nic', 'user,model=virtio-net-pci'] : ['-nic', 'none']),
   ];
 }
 
@@ -225,6 +243,7 @@ export async function runInGuest(script: string, opts: GuestOptions = {}): Promi
   const initrd = ensureInitramfs(kernel);
   const runDir = mkdtempSync(join(tmpdir(), 'palisade-guest-run-'));
   const keep = process.env['PALISADE_KEEP_GUEST'] === '1';
+  const guestDone = new AbortController();
   try {
     writeFileSync(join(runDir, 'script.sh'), script);
     writeFileSync(join(runDir, 'timeout'), `${timeoutSec}\n`);
@@ -233,7 +252,9 @@ export async function runInGuest(script: string, opts: GuestOptions = {}): Promi
       writeFileSync(join(runDir, name), content);
     }
     const started = Date.now();
-    const child = spawn(QEMU, qemuArgs(kernel, initrd, runDir), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(QEMU, qemuArgs(kernel, initrd, runDir, opts.userNet === true), { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Rejections are read after the guest is gone (below); none may go unhandled meanwhile.
+    const helper = opts.whileRunning?.(runDir, guestDone.signal).then(() => undefined, (e: unknown) => e);
     // A test process that exits (or is interrupted) mid-run takes its guest with it.
     const killOnExit = (): void => {
       if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
@@ -273,6 +294,8 @@ export async function runInGuest(script: string, opts: GuestOptions = {}): Promi
       });
     });
     const ms = Date.now() - started;
+    guestDone.abort();
+    const helperError = await helper;
     const log = Buffer.concat(chunks).toString('utf8');
     if (keep) writeFileSync(join(runDir, 'serial.log'), log);
     if (timedOut) throw new Error(`QEMU guest did not finish within ${timeoutSec + BOOT_MARGIN_SEC} s and was killed; serial log tail:\n${tail(log, 30)}`);
@@ -282,10 +305,65 @@ export async function runInGuest(script: string, opts: GuestOptions = {}): Promi
     if (!existsSync(rcFile)) {
       throw new Error(`QEMU guest exited (code ${String(exit.code)}, signal ${String(exit.signal)}) without running the script to the end; serial log tail:\n${tail(log, 30)}\noutput tail:\n${tail(output, 30)}`);
     }
+    if (helperError !== undefined) throw new Error(`the host side of the guest run failed: ${helperError instanceof Error ? (helperError.stack ?? helperError.message) : String(helperError)}\noutput tail:\n${tail(output, 30)}`);
     const rc = Number.parseInt(readFileSync(rcFile, 'utf8').trim(), 10);
     return { rc: Number.isNaN(rc) ? -1 : rc, output, log, ms };
   } finally {
+    guestDone.abort();
     if (keep) process.stderr.write(`PALISADE_KEEP_GUEST: run dir kept at ${runDir}\n`);
     else rmSync(runDir, { recursive: true, force: true });
   }
+}
+
+/** What a guest step answers: text the script reads back (`$(step NAME ARGS…)`). */
+export type GuestStep = (args: string) => Promise<string>;
+
+/**
+ * The shell side of `serveGuestSteps`, for a guest script: `step NAME [ARGS…]` asks the host to
+ * run its handler NAME and prints the handler's answer; it fails (status 1) when the handler
+ * failed or did not answer within `STEP_TIMEOUT` seconds (default 120).
+ */
+export const GUEST_STEP_SH = String.raw`
+step() {
+  _n=$1; shift
+  rm -f "$RUN/step-$_n.done"
+  echo "$*" > "$RUN/step-$_n.tmp" && mv "$RUN/step-$_n.tmp" "$RUN/step-$_n.req"
+  _i=0
+  while [ ! -e "$RUN/step-$_n.done" ] && [ $_i -lt $(( ${'$'}{STEP_TIMEOUT:-120} * 5 )) ]; do sleep 0.2; _i=$((_i + 1)); done
+  [ -e "$RUN/step-$_n.done" ] || { echo "step $_n: no answer from the host" >&2; return 1; }
+  cat "$RUN/step-$_n.done"
+  ! grep -q '^STEP-FAILED' "$RUN/step-$_n.done"
+}
+`;
+
+/**
+ * Host side of guest steps: watches the live run dir for `step-NAME.req` (written by the
+ * script's `step` function), runs `handlers[NAME]` with the request's text, and answers in
+ * `step-NAME.done`. Use it as `whileRunning`. Resolves when the guest is done; rejects then
+ * with the first handler failure (which the script also saw as `STEP-FAILED …`).
+ */
+export async function serveGuestSteps(runDir: string, done: AbortSignal, handlers: Readonly<Record<string, GuestStep>>): Promise<void> {
+  let failure: unknown;
+  while (!done.aborted) {
+    for (const f of await readdir(runDir)) {
+      const m = /^step-([A-Za-z0-9_-]+)\.req$/.exec(f);
+      if (!m?.[1]) continue;
+      const name = m[1];
+      const args = (await readFile(join(runDir, f), 'utf8')).trim();
+      await rm(join(runDir, f), { force: true });
+      let answer: string;
+      try {
+        const handler = handlers[name];
+        if (!handler) throw new Error(`no host step named ${name}`);
+        answer = await handler(args);
+      } catch (e) {
+        failure ??= e;
+        answer = `STEP-FAILED ${name}: ${e instanceof Error ? e.message : String(e)}`;
+      }
+      await writeFile(join(runDir, `step-${name}.tmp-done`), `${answer}\n`);
+      await rename(join(runDir, `step-${name}.tmp-done`), join(runDir, `step-${name}.done`));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (failure !== undefined) throw failure;
 }
