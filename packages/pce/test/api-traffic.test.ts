@@ -247,6 +247,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const bad: unknown[] = [
         { sources: { include: [{ label: { href: web } }] } },
         { sources: { include: [[{ label: { href: '/orgs/1/labels/9999' } }]] } },
+        { sources: { include: [[{ label: { href: '/orgs/1/labels/99999999999999999999' } }]] } },
+        { sources: { include: [[{ ip_list: { href: '/orgs/1/sec_policy/99999999999999999999/ip_lists/1' } }]] } },
+        { sources: { include: [[{ label_group: { href: '/orgs/1/sec_policy/3/label_groups/1' } }]] } },
         { sources: { include: [[{ label: { href: '/orgs/2/labels/1' } }]] } },
         { destinations: { include: [[{ workload: { href: web } }]] } },
         { sources: { include: [[{ ip_address: '10.0.0.300' }]] } },

@@ -39,6 +39,12 @@ const queryHref = (org: number, id: string): string => `/orgs/${org}/traffic_flo
 /** Every range of an IP list or CIDR in one query, at most (SQL text grows with each). */
 const MAX_QUERY_RANGES = 10_000;
 
+/** Label ids are database integers: an id beyond them names no label (and must not reach SQL). */
+function labelIdOf(id: string): number | undefined {
+  const n = /^\d{1,10}$/.test(id) ? Number(id) : NaN;
+  return n >= 1 && n <= 2_147_483_647 ? n : undefined;
+}
+
 /** A policy object of the org named by href (`/orgs/1/sec_policy/draft|active|N/<type>/<id>`); 406 when it is not one or does not exist. */
 async function policyObject(tx: StoreTx, org: number, where: string, h: string, type: 'label_groups' | 'ip_lists'): Promise<{ version: PolicyVersionRef; obj: StoredObject }> {
   const what = type === 'ip_lists' ? 'IP list' : 'label group';
@@ -46,7 +52,8 @@ async function policyObject(tx: StoreTx, org: number, where: string, h: string, 
   if (!p || p.kind !== 'policy' || p.org !== org || p.type !== type || p.sub !== undefined) {
     throw invalid('invalid_actor', `${where}: "${h}" is not a ${what} href of org ${org} (/orgs/${org}/sec_policy/draft/${type}/…)`);
   }
-  const obj = await getObject(tx, org, p.version, type, p.id);
+  // A version number beyond the database's integers names no version (and must not reach SQL).
+  const obj = typeof p.version === 'number' && p.version > 2_147_483_647 ? undefined : await getObject(tx, org, p.version, type, p.id);
   if (!obj) throw invalid(`${type.replace(/s$/, '')}_not_found`, `${where}: no ${what} ${h}`);
   return { version: p.version, obj };
 }
@@ -62,7 +69,8 @@ async function labelGroupLabels(tx: StoreTx, org: number, where: string, h: stri
     const group = g as unknown as Partial<Pick<LabelGroup, 'labels' | 'sub_groups'>>;
     for (const l of group.labels ?? []) {
       const p = parseHref(l.href);
-      if (p && p.kind === 'org' && p.type === 'labels' && /^\d+$/.test(p.id)) labels.add(Number(p.id));
+      const id = p && p.kind === 'org' && p.type === 'labels' ? labelIdOf(p.id) : undefined;
+      if (id !== undefined) labels.add(id);
     }
     for (const sub of group.sub_groups ?? []) {
       const p = parseHref(sub.href);
@@ -106,8 +114,8 @@ async function terms(tx: StoreTx, org: number, where: string, actors: readonly A
     const p = parseHref(h);
     if (!p || p.kind !== 'org' || p.org !== org || p.type !== kind) throw invalid('invalid_actor', `${where}: "${h}" is not a ${kind === 'labels' ? 'label' : 'workload'} href of org ${org} (/orgs/${org}/${kind}/…)`);
     if (kind === 'labels') {
-      const id = /^\d+$/.test(p.id) ? Number(p.id) : NaN;
-      if (Number.isNaN(id) || !(await tx.getLabel(org, id))) throw invalid('label_not_found', `${where}: no label ${h}`);
+      const id = labelIdOf(p.id);
+      if (id === undefined || !(await tx.getLabel(org, id))) throw invalid('label_not_found', `${where}: no label ${h}`);
       out.push({ labelId: id });
     } else out.push({ workload: p.id });
   }
