@@ -3,14 +3,15 @@
  * drag to pan, wheel or buttons to zoom, Fit; hover shows a tooltip, click opens what was hit.
  * The viewport lives in a ref, not in component state: moving it asks for one animation frame,
  * nothing else re-renders. The map is drawn once into a bitmap with half a screen of margin;
- * a frame copies that bitmap (pan) or scales it (mid-zoom) and draws the hovered item over it,
- * and the map is drawn again only when the zoom settles or the pan leaves the margin: redrawing
- * thousands of dashed lines is what costs, not copying pixels. The canvas' data attributes tell
+ * a frame copies that bitmap (pan) or scales it (mid-zoom) and draws the hovered item over it.
+ * The map is drawn again only when the zoom settles or the pan leaves the margin, and then in
+ * slices of about 10 ms a frame into a second bitmap while the first stays on screen:
+ * rasterising thousands of dashed lines (in software, seconds) is what costs, not copying pixels. The canvas' data attributes tell
  * tests and benchmarks what is drawn (counts, transform, frames, full renders and their time).
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { drawHighlight, drawMap, type FrameSize } from './map-renderer.ts';
+import { drawHighlight, mapDrawing, type FrameSize } from './map-renderer.ts';
 import type { MapScene } from './map-scene.ts';
 import type { Hit } from './spatial-index.ts';
 import { fit, pan, toWorld, wheelFactor, zoomAt, type Viewport } from './viewport.ts';
@@ -20,6 +21,18 @@ export interface MapCanvasProps {
   readonly label: string;
   readonly tooltip: (hit: Hit) => ComponentChildren;
   readonly onActivate: (hit: Hit) => void;
+}
+
+/** Time a frame may spend drawing a slice of a new bitmap. */
+const FRAME_BUDGET_MS = 10;
+
+/**
+ * Makes the browser rasterise what was drawn on `c` now: canvas drawing is recorded and only
+ * rasterised when its pixels are needed, and reading one pixel needs them (copying the canvas
+ * elsewhere would only copy the recording).
+ */
+function flush(c: HTMLCanvasElement): void {
+  c.getContext('2d')?.getImageData(0, 0, 1, 1);
 }
 
 /** A gesture (drag, wheel) has ended when no input came for this long; then the map is redrawn crisp. */
@@ -37,16 +50,24 @@ interface MapCache {
   readonly dpr: number;
 }
 
-function renderCache(canvas: HTMLCanvasElement, scene: MapScene, v: Viewport, size: FrameSize): MapCache {
+/** A bitmap for viewport `v` with half a screen of margin around, not drawn yet. */
+function newCache(canvas: HTMLCanvasElement, scene: MapScene, v: Viewport, size: FrameSize): MapCache {
   const mx = Math.round(size.width / 2);
   const my = Math.round(size.height / 2);
-  const w = size.width + 2 * mx;
-  const h = size.height + 2 * my;
-  canvas.width = Math.round(w * size.dpr);
-  canvas.height = Math.round(h * size.dpr);
-  const ctx = canvas.getContext('2d');
-  if (ctx) drawMap(ctx, scene, { x: v.x + mx, y: v.y + my, k: v.k }, { width: w, height: h, dpr: size.dpr });
+  canvas.width = Math.round((size.width + 2 * mx) * size.dpr);
+  canvas.height = Math.round((size.height + 2 * my) * size.dpr);
   return { canvas, scene, v, mx, my, width: size.width, height: size.height, dpr: size.dpr };
+}
+
+function drawing(m: MapCache): Generator<undefined, void, undefined> | undefined {
+  const ctx = m.canvas.getContext('2d');
+  const size = { width: m.width + 2 * m.mx, height: m.height + 2 * m.my, dpr: m.dpr };
+  return ctx ? mapDrawing(ctx, m.scene, { x: m.v.x + m.mx, y: m.v.y + m.my, k: m.v.k }, size, () => Infinity) : undefined;
+}
+
+/** Can bitmap `m` show viewport `v` unscaled (same scene, size and zoom, pan within its margin)? */
+function covers(m: MapCache | undefined, scene: MapScene, v: Viewport, size: FrameSize): boolean {
+  return m !== undefined && m.scene === scene && m.dpr === size.dpr && m.width === size.width && m.height === size.height && m.v.k === v.k && Math.abs(v.x - m.v.x) <= m.mx && Math.abs(v.y - m.v.y) <= m.my;
 }
 
 /** Copies the bitmap so that it shows viewport `v` (shifted and scaled from the one it was drawn for). */
@@ -86,6 +107,10 @@ export function MapCanvas(props: MapCanvasProps) {
   activate.current = props.onActivate;
 
   const cache = useRef<MapCache | undefined>(undefined);
+  /** The bitmap being drawn in slices, and the canvas a replaced bitmap leaves for the next one. */
+  const job = useRef<{ cache: MapCache; steps: Generator<undefined, void, undefined>; started: number; frames: number } | undefined>(undefined);
+  const spare = useRef<HTMLCanvasElement | undefined>(undefined);
+  const chunk = useRef(400);
   const lastInput = useRef(0);
   const settle = useRef(0);
 
@@ -93,31 +118,65 @@ export function MapCanvas(props: MapCanvasProps) {
     frame.current = 0;
     const c = canvas.current;
     const ctx = c?.getContext('2d');
-    const { width, height, dpr } = size.current;
-    if (!c || !ctx || width === 0) return;
+    const sz = size.current;
+    if (!c || !ctx || sz.width === 0) return;
     const v = view.current;
     const scene = sceneRef.current;
     const interacting = performance.now() - lastInput.current < SETTLE_MS;
-    let m = cache.current;
-    const fresh = m !== undefined && m.scene === scene && m.dpr === dpr && m.width === width && m.height === height;
-    const exact = fresh && m !== undefined && m.v.k === v.k && Math.abs(v.x - m.v.x) <= m.mx && Math.abs(v.y - m.v.y) <= m.my;
-    if (!m || !fresh || (!exact && !interacting)) {
+    const front = cache.current;
+    const exact = covers(front, scene, v, sz);
+    const sameScene = front !== undefined && front.scene === scene && front.dpr === sz.dpr && front.width === sz.width && front.height === sz.height;
+    if (!sameScene) {
+      // New data or a resize: nothing valid to show meanwhile, so draw it all now.
+      job.current = undefined;
       const t0 = performance.now();
-      m = renderCache(m?.canvas ?? document.createElement('canvas'), scene, v, size.current);
+      const m = newCache(spare.current ?? document.createElement('canvas'), scene, v, sz);
+      spare.current = front?.canvas;
+      for (const _ of drawing(m) ?? []) {
+        // every step
+      }
       cache.current = m;
-      renders.current += 1;
-      c.dataset['renders'] = String(renders.current);
-      c.dataset['renderMs'] = (performance.now() - t0).toFixed(2);
-    } else if (!exact) {
+      rendered(c, performance.now() - t0, 1);
+    } else if (!exact && !interacting && !(job.current && covers(job.current.cache, scene, v, sz))) {
+      // The view moved off the bitmap: draw a new one over the next frames, showing the old one meanwhile.
+      const m = newCache(spare.current ?? document.createElement('canvas'), scene, v, sz);
+      spare.current = undefined;
+      const ctx2 = m.canvas.getContext('2d');
+      job.current = ctx2 ? { cache: m, steps: mapDrawing(ctx2, scene, { x: v.x + m.mx, y: v.y + m.my, k: v.k }, { width: m.width + 2 * m.mx, height: m.height + 2 * m.my, dpr: m.dpr }, () => chunk.current), started: performance.now(), frames: 0 } : undefined;
+    } else if (!exact && interacting) {
       // Mid-gesture, the bitmap is scaled or shifted past its margin: crisp once the gesture settles.
       clearTimeout(settle.current);
       settle.current = window.setTimeout(schedule, SETTLE_MS + 10);
     }
-    blit(ctx, m, v, size.current);
-    if (hover.current) drawHighlight(ctx, scene, hover.current, v, dpr);
+    const j = job.current;
+    if (j) {
+      // One slice of the new bitmap per frame, sized to about FRAME_BUDGET_MS of rasterising.
+      const t0 = performance.now();
+      const done = j.steps.next().done === true;
+      flush(j.cache.canvas);
+      const spent = performance.now() - t0;
+      chunk.current = Math.max(50, Math.min(50_000, Math.round(chunk.current * Math.min(1.5, FRAME_BUDGET_MS / Math.max(0.5, spent)))));
+      j.frames += 1;
+      if (done) {
+        spare.current = cache.current?.canvas;
+        cache.current = j.cache;
+        job.current = undefined;
+        rendered(c, performance.now() - j.started, j.frames);
+      }
+    }
+    const shown = cache.current;
+    if (shown) blit(ctx, shown, v, sz);
+    if (hover.current) drawHighlight(ctx, scene, hover.current, v, sz.dpr);
     frames.current += 1;
     c.dataset['frames'] = String(frames.current);
     c.dataset['transform'] = `${v.x.toFixed(2)},${v.y.toFixed(2)},${v.k.toFixed(5)}`;
+    if (job.current) schedule();
+  };
+  const rendered = (c: HTMLCanvasElement, ms: number, frameCount: number): void => {
+    renders.current += 1;
+    c.dataset['renders'] = String(renders.current);
+    c.dataset['renderMs'] = ms.toFixed(1);
+    c.dataset['renderFrames'] = String(frameCount);
   };
   const schedule = (): void => {
     if (frame.current === 0) frame.current = requestAnimationFrame(draw);

@@ -25,6 +25,17 @@ export interface FrameSize {
 }
 
 export function drawMap(ctx: CanvasRenderingContext2D, scene: MapScene, v: Viewport, size: FrameSize): void {
+  for (const _ of mapDrawing(ctx, scene, v, size, () => Infinity)) {
+    // all steps at once
+  }
+}
+
+/**
+ * The same drawing in steps: it yields after every `chunk()` edges, so that the canvas can
+ * spread a full render over several frames (rasterising thousands of dashed lines in software
+ * takes far longer than a frame) while it keeps showing the previous bitmap.
+ */
+export function* mapDrawing(ctx: CanvasRenderingContext2D, scene: MapScene, v: Viewport, size: FrameSize, chunk: () => number): Generator<undefined, void, undefined> {
   const { layout: L, graph: g } = scene;
   const { dpr } = size;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -56,13 +67,32 @@ export function drawMap(ctx: CanvasRenderingContext2D, scene: MapScene, v: Viewp
   const arrows = v.k >= 0.5;
   for (const batch of scene.batches) {
     const style = DECISION_STYLES[batch.decision];
-    const lw = batch.width * px;
-    ctx.strokeStyle = style.color;
-    ctx.fillStyle = style.color;
-    ctx.lineWidth = lw;
-    ctx.setLineDash(style.dash.map((d) => d * Math.max(1, batch.width) * px));
-    ctx.beginPath();
-    const heads: number[] = [];
+    const dash = style.dash.map((d) => d * Math.max(1, batch.width) * px);
+    const period = dash.reduce((a, b) => a + b, 0);
+    const headSize = (4 + 2 * batch.width) * px;
+    let heads: number[] = [];
+    let drawn = 0;
+    const begin = (): void => {
+      ctx.strokeStyle = style.color;
+      ctx.fillStyle = style.color;
+      ctx.lineWidth = batch.width * px;
+      ctx.setLineDash(dash);
+      ctx.beginPath();
+      heads = [];
+      drawn = 0;
+    };
+    const finish = (): void => {
+      ctx.stroke();
+      if (heads.length === 0) return;
+      ctx.setLineDash([]);
+      ctx.beginPath();
+      for (const i of heads) {
+        const e = g.edges[i];
+        if (e) arrowHead(ctx, L.x[e.source] ?? 0, L.y[e.source] ?? 0, L.x[e.target] ?? 0, L.y[e.target] ?? 0, L.r[e.target] ?? 0, headSize);
+      }
+      ctx.fill();
+    };
+    begin();
     for (const i of batch.edges) {
       const e = g.edges[i];
       if (!e) continue;
@@ -76,23 +106,25 @@ export function drawMap(ctx: CanvasRenderingContext2D, scene: MapScene, v: Viewp
         const r = L.r[e.source] ?? 0;
         ctx.moveTo(sx + r * 1.45, sy - r * 0.7);
         ctx.arc(sx + r * 0.75, sy - r * 0.7, r * 0.7, 0, Math.PI * 2);
-        continue;
+      } else {
+        // Only the part on screen: a dashed line is dashed along its whole length before the
+        // clip applies, so a long line half off screen would cost as much as if all of it showed.
+        const c = clipSegment(sx, sy, tx, ty, x0, y0, x1, y1, period);
+        if (!c) continue;
+        ctx.moveTo(sx + (tx - sx) * c[0], sy + (ty - sy) * c[0]);
+        ctx.lineTo(sx + (tx - sx) * c[1], sy + (ty - sy) * c[1]);
+        if (arrows && c[1] === 1) heads.push(i);
       }
-      ctx.moveTo(sx, sy);
-      ctx.lineTo(tx, ty);
-      if (arrows) heads.push(i);
-    }
-    ctx.stroke();
-    if (heads.length > 0) {
-      ctx.setLineDash([]);
-      ctx.beginPath();
-      for (const i of heads) {
-        const e = g.edges[i];
-        if (e) arrowHead(ctx, L.x[e.source] ?? 0, L.y[e.source] ?? 0, L.x[e.target] ?? 0, L.y[e.target] ?? 0, L.r[e.target] ?? 0, (4 + 2 * batch.width) * px);
+      drawn++;
+      if (drawn >= chunk()) {
+        finish();
+        yield;
+        begin();
       }
-      ctx.fill();
     }
+    finish();
   }
+  yield;
 
   // Nodes, one path per kind (workloads and groups filled, addresses hollow, "outside" square).
   ctx.setLineDash([]);
@@ -101,26 +133,65 @@ export function drawMap(ctx: CanvasRenderingContext2D, scene: MapScene, v: Viewp
   for (const kind of ['workload', 'group', 'ip', 'outside'] as const) {
     ctx.fillStyle = NODE_FILL[kind];
     ctx.beginPath();
-    let any = false;
+    let count = 0;
     for (let i = 0; i < g.nodes.length; i++) {
       if (g.nodes[i]?.kind !== kind) continue;
       const x = L.x[i] ?? 0;
       const y = L.y[i] ?? 0;
       if (x < x0 || x > x1 || y < y0 || y > y1) continue;
       const r = L.r[i] ?? 0;
-      any = true;
+      count++;
       if (kind === 'outside') ctx.rect(x - r, y - r, 2 * r, 2 * r);
       else {
         ctx.moveTo(x + r, y);
         ctx.arc(x, y, r, 0, Math.PI * 2);
       }
+      if (count >= 2 * chunk()) {
+        ctx.fill();
+        ctx.stroke();
+        yield;
+        ctx.beginPath();
+        count = 0;
+      }
     }
-    if (!any) continue;
+    if (count === 0) continue;
     ctx.fill();
     ctx.stroke();
   }
+  yield;
 
   drawLabels(ctx, scene, v, size, { x0, y0, x1, y1 });
+}
+
+/**
+ * The part of segment s→t inside the rectangle, as [t0, t1] along it (Liang–Barsky), or
+ * undefined. t0 moves back to a whole dash period from s, so the dashes do not shift when the
+ * visible part changes.
+ */
+export function clipSegment(sx: number, sy: number, tx: number, ty: number, x0: number, y0: number, x1: number, y1: number, period: number): [number, number] | undefined {
+  const dx = tx - sx;
+  const dy = ty - sy;
+  let a = 0;
+  let b = 1;
+  const edges: readonly [number, number][] = [
+    [-dx, sx - x0],
+    [dx, x1 - sx],
+    [-dy, sy - y0],
+    [dy, y1 - sy],
+  ];
+  for (const [p, q] of edges) {
+    if (p === 0) {
+      if (q < 0) return undefined;
+      continue;
+    }
+    const r = q / p;
+    if (p < 0) a = Math.max(a, r);
+    else b = Math.min(b, r);
+    if (a > b) return undefined;
+  }
+  const len = Math.hypot(dx, dy);
+  if (period > 0 && a > 0 && len > 0) a = (Math.floor((a * len) / period) * period) / len;
+  return [a, b];
 }
 
 function arrowHead(ctx: CanvasRenderingContext2D, sx: number, sy: number, tx: number, ty: number, r: number, size: number): void {
