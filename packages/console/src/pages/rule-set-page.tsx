@@ -2,7 +2,7 @@
  * One rule set: its scopes, and its rules with the SecureConnect column. Ruleset managers add,
  * edit and delete rules here; errors and SecureConnect warnings show at the rule they concern.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api/client.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { EmptyState } from '../components/empty-state.tsx';
@@ -76,8 +76,10 @@ function RuleSetView(props: { rs: ApiRuleSet; state: ReturnType<typeof ruleSetSt
   const { rs, catalog } = props;
   const [editing, setEditing] = useState<Editing>();
   const [editingSet, setEditingSet] = useState(false);
-  // Warnings and errors from this session's writes, kept until the rule is written again.
+  // Warnings answered by a write, shown at once; the reload after it brings the same from the
+  // rule GETs, which then take over (so they never go stale).
   const [written, setWritten] = useState<Map<string, RuleNote[]>>(new Map());
+  useEffect(() => setWritten(new Map()), [props.warnings]);
   const [deleteErrors, setDeleteErrors] = useState<Map<string, RuleNote[]>>(new Map());
   const notes = mergeNotes(
     new Map([...props.warnings].filter(([h]) => !written.has(h))),
