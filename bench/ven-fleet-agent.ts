@@ -2,14 +2,19 @@
  * One process of the 1,000-agent benchmark (ven.bench.ts): holds many real policy streams
  * (the VEN's own channel client: pinned TLS, SSE, backoff) and, for every delivery, does what
  * the daemon does with a plan short of loading it into a kernel: parses and checks the event
- * (JSON, every field of the plan), renders the nftables script from it, checks the plan hash
- * it acknowledges is the delivered one, and acknowledges it over the agent's keep-alive
- * connection. It does not run nft (1,000 hosts' worth of kernel tables do not fit one
- * machine), does not persist the plan and sends no heartbeats. Reports to the parent over
+ * (`parseDelivery`: JSON, delivery number, every field of the plan, PCE endpoint, PSK),
+ * renders the full nftables script from it (which checks every address and service again),
+ * and acknowledges the delivery number with the delivered plan's hash over the agent's
+ * kept-alive connection, as the daemon does. It does not run nft (1,000 hosts' worth of kernel
+ * tables do not fit one machine), does not write the plan to disk, sends no heartbeats. Reports to the parent over
  * IPC: `ready` once every agent acked its first delivery, then one `ack` per delivery with its
  * timeline (ms since the epoch): event parsed out of the stream, plan checked and rendered,
- * ack sent, ack answered.
+ * ack answered, and how many TCP connections the process opened since the last delivery (acks
+ * should ride kept-alive connections: 0 once every agent is connected).
+ * Agents connect 25 at a time (a thousand TLS handshakes at once is a start-up storm no
+ * fleet of real hosts makes, and it is not what the benchmark measures).
  */
+import { subscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { renderNftables } from '@palisade/render/nftables/nftables-renderer.ts';
 import { AgentClient } from '@palisade/ven/channel/agent-client.ts';
@@ -25,8 +30,15 @@ const send = (m: unknown): void => {
 };
 let firstAcks = 0;
 const streams: PolicyStream[] = [];
+let dialed = 0;
+subscribe('net.client.socket', () => {
+  dialed++;
+});
+let lastVersion: number | null = null;
+let dialedBefore = 0;
 
-for (const id of mine) {
+for (const [i, id] of mine.entries()) {
+  if (i > 0 && i % 25 === 0) await new Promise((r) => setTimeout(r, 50));
   const client = new AgentClient(id, 2);
   let first = true;
   const stream = new PolicyStream(client, {
@@ -36,6 +48,10 @@ for (const id of mine) {
       const d = parseDelivery(e.data);
       renderNftables(d.plan, { pce: { addresses: d.pce.addresses.length > 0 ? d.pce.addresses : ['127.0.0.1'], port: d.pce.port } });
       const checked = Date.now();
+      if (d.policy_version !== lastVersion) {
+        lastVersion = d.policy_version;
+        dialedBefore = dialed;
+      }
       const settled = (): void => {
         if (first) {
           first = false;
@@ -44,7 +60,7 @@ for (const id of mine) {
       };
       void client.ack(d.delivery, d.plan.hash, 'applied').then(
         () => {
-          send({ type: 'ack', agent: id.agent_id, version: d.policy_version, t: Date.now(), received, checked });
+          send({ type: 'ack', agent: id.agent_id, version: d.policy_version, t: Date.now(), received, checked, dialed: dialed - dialedBefore });
           settled();
         },
         (err: unknown) => {

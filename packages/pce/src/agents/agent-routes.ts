@@ -10,8 +10,8 @@ import type { ChangeResult } from '@palisade/core/compute/index.ts';
 import type { PskDelivery } from './psk-cache.ts';
 import type { Pce } from '../pce.ts';
 import { toErrorResponse } from '../api/http-errors.ts';
-import { AckSchema, ActivateSchema, AgentEventsSchema, HeartbeatSchema, SecureConnectReportSchema } from './agent-schemas.ts';
-import { ack, activate, agentEvents, authenticateAgent, heartbeat, reportSecureConnect, unpairVen } from './agent-service.ts';
+import { ActivateSchema, AgentEventsSchema, HeartbeatSchema, SecureConnectReportSchema } from './agent-schemas.ts';
+import { activate, agentEvents, authenticateAgent, authenticatedAck, heartbeat, reportSecureConnect, unpairVen } from './agent-service.ts';
 import { pushPlan } from './deliveries.ts';
 import type { AgentHub, AgentStream } from './agent-hub.ts';
 
@@ -98,8 +98,7 @@ export function mountAgentRoutes(app: Hono, pce: Pce, hub: AgentHub): void {
   }));
 
   app.post('/api/v2/agent/ack', handle(async (c) => {
-    const a = await authenticateAgent(pce, c.req.header('authorization'));
-    await ack(pce, a, parseInput(AckSchema, await body(c)));
+    await authenticatedAck(pce, c.req.header('authorization'), await body(c));
     return new Response(null, { status: 204 });
   }));
 

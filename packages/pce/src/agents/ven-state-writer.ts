@@ -1,7 +1,13 @@
 /**
  * Group commit of VEN state (deliveries, acks, heartbeats): updates that arrive together are
- * written in one transaction, and each caller still waits until its update is durable. A
- * provision that reaches 1,000 agents costs a few transactions, not 2,000.
+ * written in one transaction, and each caller still waits until its update is durable. One
+ * transaction is in flight at a time; what arrives meanwhile waits for it and goes in the
+ * next, so a burst (a provision reaching 1,000 agents, then their 1,000 acks) costs a few
+ * transactions, not 2,000, and never a queue of small ones on the one writer connection.
+ *
+ * An update may carry a `check` of the record it is about to change (an ack's agent
+ * credentials): run in the same transaction, against the committed record, so the hot path of
+ * an ack needs no read of its own; a check that throws fails that update only.
  */
 import type { PceEnv } from '../env.ts';
 import type { Store } from '../store/store.ts';
@@ -11,54 +17,85 @@ interface Pending {
   readonly org: number;
   readonly venId: string;
   readonly update: (v: VenRecord) => VenRecord;
+  readonly check: ((v: VenRecord | undefined) => void) | undefined;
   readonly done: (v: VenRecord | undefined) => void;
   readonly fail: (err: unknown) => void;
 }
+
+type Outcome = { readonly ok: true; readonly v: VenRecord | undefined } | { readonly ok: false; readonly err: unknown };
 
 export class VenStateWriter {
   readonly #store: Store;
   readonly #env: PceEnv;
   #pending: Pending[] = [];
   #scheduled = false;
+  #flushing = false;
 
   constructor(store: Store, env: PceEnv) {
     this.#store = store;
     this.#env = env;
   }
 
-  /** Apply `update` to the VEN's record; resolves with the new record once committed. */
-  update(org: number, venId: string, update: (v: VenRecord) => VenRecord): Promise<VenRecord | undefined> {
+  /**
+   * Apply `update` to the VEN's record; resolves with the new record once committed
+   * (undefined when there is no such VEN). `check` sees the record first (undefined when
+   * missing) and may throw to refuse the update: the promise rejects with its error.
+   */
+  update(org: number, venId: string, update: (v: VenRecord) => VenRecord, check?: (v: VenRecord | undefined) => void): Promise<VenRecord | undefined> {
     return new Promise((done, fail) => {
-      this.#pending.push({ org, venId, update, done, fail });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => void this.#flush());
-      }
+      this.#pending.push({ org, venId, update, check, done, fail });
+      this.#schedule();
     });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#flushing) return;
+    this.#scheduled = true;
+    setImmediate(() => void this.#flush());
   }
 
   async #flush(): Promise<void> {
     const batch = this.#pending;
     this.#pending = [];
     this.#scheduled = false;
+    this.#flushing = true;
     try {
-      const results = await this.#store.transaction(async (tx) => {
+      const outcomes = await this.#store.transaction(async (tx) => {
         const now = this.#env.now().toISOString();
         const current = new Map<string, VenRecord | undefined>();
-        const out: (VenRecord | undefined)[] = [];
+        const changed = new Set<string>();
+        const out: Outcome[] = [];
         for (const p of batch) {
           const k = `${p.org}/${p.venId}`;
           const v = current.has(k) ? current.get(k) : await getVen(tx, p.org, p.venId);
+          if (!current.has(k)) current.set(k, v);
+          try {
+            p.check?.(v);
+          } catch (err) {
+            out.push({ ok: false, err });
+            continue;
+          }
           const next = v ? p.update(v) : undefined;
           current.set(k, next);
-          out.push(next);
+          if (next) changed.add(k);
+          out.push({ ok: true, v: next });
         }
-        for (const [k, v] of current) if (v) await putVen(tx, Number(k.split('/')[0]), v, now);
+        for (const k of changed) {
+          const v = current.get(k);
+          if (v) await putVen(tx, Number(k.split('/')[0]), v, now);
+        }
         return out;
       });
-      batch.forEach((p, i) => p.done(results[i]));
+      batch.forEach((p, i) => {
+        const o = outcomes[i];
+        if (o?.ok) p.done(o.v);
+        else p.fail(o?.err);
+      });
     } catch (err) {
       for (const p of batch) p.fail(err);
+    } finally {
+      this.#flushing = false;
+      if (this.#pending.length > 0) this.#schedule();
     }
   }
 }

@@ -3,11 +3,17 @@
  * certificate's SHA-256 fingerprint is the pinned one. The check happens on
  * `secureConnect`, before the socket is handed to a request, so no byte of a request (and
  * no agent secret) is ever written to an unverified peer. Sockets are kept alive and reused.
+ *
+ * New connections resume the TLS session of an earlier pinned one (a ticket from the PCE)
+ * when they can: a resumed handshake skips the certificate, so its fingerprint cannot be
+ * read, but only the server that issued the ticket can complete it, and tickets are kept
+ * only from connections whose certificate matched. One TLS context serves every connection
+ * (building one per connection was the costliest part of a reconnect).
  */
 import { Agent, type AgentOptions, type ClientRequestArgs } from 'node:http';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type SecureContext } from 'node:tls';
 import { PalisadeError } from '@palisade/core/errors.ts';
 
 /** `ab:cd…`, `ABCD…`, `sha256:AB:CD…` → `AB:CD:…` as `X509Certificate#fingerprint256` prints it. */
@@ -17,8 +23,13 @@ export function normalizeFingerprint(fp: string): string | undefined {
   return hex.match(/../g)?.join(':');
 }
 
+/** No CA store: the pin is the check (the context is the same for every PCE). */
+let sharedContext: SecureContext | undefined;
+
 export class PinnedAgent extends Agent {
   private readonly fingerprint: string;
+  /** The last TLS session of a pinned connection, to resume; dropped after a mismatch. */
+  private session: Buffer | undefined;
 
   constructor(fingerprint: string, opts: AgentOptions = {}) {
     super({ keepAlive: true, ...opts });
@@ -30,7 +41,15 @@ export class PinnedAgent extends Agent {
   override createConnection(options: ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
     const host = (options.hostname ?? options.host ?? 'localhost').replace(/^\[|\]$/g, '');
     const port = Number(options.port ?? 443);
-    const socket = tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }), rejectUnauthorized: false });
+    sharedContext ??= createSecureContext({});
+    const socket = tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }), rejectUnauthorized: false, secureContext: sharedContext, ...(this.session ? { session: this.session } : {}) });
+    let pinned = false;
+    let ticket: Buffer | undefined;
+    // TLS 1.3 tickets arrive after the handshake, TLS 1.2 sessions before `secureConnect`: keep one only once the peer is pinned.
+    socket.on('session', (s: Buffer) => {
+      if (pinned) this.session = s;
+      else ticket = s;
+    });
     const fail = (err: Error): void => {
       socket.destroy();
       callback?.(err, socket);
@@ -38,8 +57,9 @@ export class PinnedAgent extends Agent {
     socket.once('error', fail);
     socket.once('secureConnect', () => {
       socket.removeListener('error', fail);
-      const got = socket.getPeerCertificate().fingerprint256;
+      const got = socket.isSessionReused() ? this.fingerprint : socket.getPeerX509Certificate()?.fingerprint256;
       if (typeof got !== 'string' || normalizeFingerprint(got) !== this.fingerprint) {
+        this.session = undefined;
         fail(
           new PalisadeError('unavailable', [
             {
@@ -50,6 +70,8 @@ export class PinnedAgent extends Agent {
         );
         return;
       }
+      pinned = true;
+      if (ticket) this.session = ticket;
       callback?.(null, socket);
     });
     return undefined;
