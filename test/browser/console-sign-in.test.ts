@@ -10,12 +10,13 @@ import { launchBrowser, startConsolePce, type ConsoleBrowser, type ConsolePce } 
 describe('console sign-in (Chromium)', () => {
   let pce: ConsolePce;
   let b: ConsoleBrowser;
+  let workloadId = '';
 
   before(async () => {
     pce = await startConsolePce();
     await pce.createUser('reader', 'reader password 1', 'read_only');
     await pce.seed('POST', `${pce.orgHref}/labels`, { key: 'app', value: 'shop' });
-    await pce.seed('POST', `${pce.orgHref}/workloads`, { name: 'web-1', hostname: 'web-1', interfaces: [{ name: 'eth0', address: '10.1.0.1' }] });
+    workloadId = (await pce.seed<{ href: string }>('POST', `${pce.orgHref}/workloads`, { name: 'web-1', hostname: 'web-1', interfaces: [{ name: 'eth0', address: '10.1.0.1' }] })).href.split('/').pop() ?? '';
     b = await launchBrowser();
   });
   after(async () => {
@@ -77,6 +78,10 @@ describe('console sign-in (Chromium)', () => {
       await page.getByTestId('loading').waitFor({ state: 'detached' });
       for (const id of testids) assert.equal(await page.getByTestId(id).count(), 0, `${id} hidden on ${path}`);
     }
+    // The workload page shows the settings as text, without the label editor.
+    await page.goto(`${pce.url}/#/workloads/${workloadId}`);
+    await page.getByTestId('workload-mode-text').waitFor();
+    for (const id of ['workload-mode', 'workload-visibility', 'edit-workload-labels']) assert.equal(await page.getByTestId(id).count(), 0, `${id} hidden on the workload page`);
     await page.goto(`${pce.url}/#/labels`);
     await page.getByTestId('labels-table').locator('td', { hasText: 'shop' }).first().waitFor();
     await b.screenshot(page, 'read-only-labels');
