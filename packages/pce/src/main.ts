@@ -75,16 +75,17 @@ export function parseListen(listen: string): { host: string; port: number } {
 }
 
 async function bootstrap(store: Store, env: PceEnv, keyPath: string, passwordPath: string): Promise<{ key: NewApiKey; console: { username: string; password: string } } | undefined> {
-  // The owner also gets a console password (CSPRNG, 128 bits), written like the key.
-  const password = env.randomHex(16);
-  const key = await store.transaction(async (tx) => {
+  const created = await store.transaction(async (tx) => {
     if (await tx.getOrg(1)) return undefined;
     const k = await createOrg(tx, env, 'Default', 'owner');
+    // The owner also gets a console password (CSPRNG, 128 bits), written like the key.
+    const pw = env.randomHex(16);
     const owner = await tx.getUserByUsername('owner');
-    if (owner) await tx.setUserPassword(owner.org_id, owner.id, hashPassword(password));
-    return k;
+    if (owner) await tx.setUserPassword(owner.org_id, owner.id, hashPassword(pw));
+    return { key: k, password: pw };
   });
-  if (!key) return undefined;
+  if (!created) return undefined;
+  const { key, password } = created;
   await writeFileAtomic(keyPath, JSON.stringify({ org_id: key.org_id, key_id: key.key_id, secret: key.secret }, null, 2) + '\n', 0o600);
   await writeFileAtomic(passwordPath, JSON.stringify({ username: 'owner', password }, null, 2) + '\n', 0o600);
   return { key, console: { username: 'owner', password } };
