@@ -258,14 +258,14 @@ for ns in a b; do for f in $W/$ns/*.log $W/$ns/*.out; do cp $f $RUN/$ns-$(basena
 exit 0
 `;
 
-describe('SecureConnect on a real kernel (QEMU guest, Debian kernel, TCG)', { skip, timeout: 900_000 }, () => {
+describe('SecureConnect on a real kernel (QEMU guest, Debian kernel, TCG)', { skip, timeout: 1_200_000 }, () => {
   const r = new GuestResults(avail);
   const num = (k: string): number => r.num(k);
   const str = (k: string): string => r.str(k);
 
   before(async () => {
     if (!avail.ok) return;
-    r.set(await runInGuest(SCRIPT, { timeoutSec: 420, files }));
+    r.set(await runInGuest(SCRIPT, { timeoutSec: 900, files }));
   });
 
   it('has a QEMU guest with Debian kernel and strongSwan (else: run scripts/install-test-deps.sh, or PALISADE_SKIP_GUEST=1)', () => {
