@@ -17,7 +17,7 @@ interface VenView {
   policy_sync: { state: string; delivered: number; applied: number };
 }
 
-describe('VEN fleet in network namespaces', { skip, timeout: 300_000 }, () => {
+describe('VEN fleet in network namespaces', { skip, timeout: 600_000 }, () => {
   const fleet = new Fleet();
   let h1: Host;
   let h2: Host;
@@ -41,7 +41,8 @@ describe('VEN fleet in network namespaces', { skip, timeout: 300_000 }, () => {
     waitFor(`${h.ns} to apply a delivery after ${afterDelivered}`, async () => {
       const v = await ven(h);
       return v.policy_sync.delivered > afterDelivered && v.policy_sync.applied === v.policy_sync.delivered && v.policy_sync.state === 'synced' ? v.policy_sync.delivered : undefined;
-    });
+      // A budget, not a timing assertion: on a loaded 2-core machine a daemon takes 15 s just to start (tsx).
+    }, 90_000);
   const delivered = async (h: Host): Promise<number> => (await ven(h)).policy_sync.delivered;
   const setWorkload = async (h: Host, body: unknown): Promise<void> => {
     const before = await delivered(h);
@@ -108,6 +109,8 @@ describe('VEN fleet in network namespaces', { skip, timeout: 300_000 }, () => {
     await fleet.api('PUT', workloadHref.get(h3) ?? '', { labels: [{ href: web }] });
     await synced(h2, before);
     await waitFor('h2 to list 192.0.2.3 in a set', async () => /192\.0\.2\.3\b/.test(table(h2)));
+    // A single address: in a hash set (no `flags interval`), where a delta costs what changed.
+    assert.match(table(h2), /set \w+_v4 \{\n\t\ttype ipv4_addr\n\t\telements = \{[^}]*192\.0\.2\.3\b/);
     await synced(h3);
     assert.equal(await fleet.connects(h2, h3, 8080), true, 'h3 is a web provider now');
     const log = await readFile(join(fleet.workDir, `${h2.ns}.log`), 'utf8');
@@ -149,7 +152,7 @@ describe('VEN fleet in network namespaces', { skip, timeout: 300_000 }, () => {
     await setWorkload(h2, { enforcement_mode: 'full' });
     const applied = table(h1);
     nsExec(h1.ns, 'nft', ['flush', 'ruleset']);
-    await waitFor('h1 to restore its table', async () => table(h1) !== '', 10_000);
+    await waitFor('h1 to restore its table', async () => table(h1) !== '', 60_000);
     // Counter values and the flow sets' elements (connections the kernel counts, issue 6) change by themselves.
     const policyOnly = (t: string): string => t.replace(/packets \d+ bytes \d+/g, '').replace(/\t\telements = \{[^}]*expires[^}]*\}\n/g, '');
     assert.equal(policyOnly(table(h1)), policyOnly(applied));
@@ -183,7 +186,7 @@ describe('VEN fleet in network namespaces', { skip, timeout: 300_000 }, () => {
     await fleet.stopVen(h2);
     nsExec(h2.ns, 'nft', ['flush', 'ruleset']);
     fleet.startVen(h2);
-    await waitFor('h2 to re-apply its last plan without the PCE', async () => /policy drop/.test(table(h2)), 15_000);
+    await waitFor('h2 to re-apply its last plan without the PCE', async () => /policy drop/.test(table(h2)), 60_000);
     assert.equal(await fleet.connects(h2, h1, 9090), false);
   });
 
