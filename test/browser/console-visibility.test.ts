@@ -309,7 +309,8 @@ describe('console traffic map and Explorer (Chromium)', () => {
     const nodes = await page.getByTestId('map-node-row').allInnerTexts();
     assert.ok(nodes.some((t) => /shop · prod \(2 workloads\)/.test(t)), nodes.join('\n'));
     const row = page.getByTestId('map-node-row').filter({ hasText: 'shop · prod' });
-    const at = await toScreen(Number(await row.getAttribute('data-x')), Number(await row.getAttribute('data-y')));
+    const node = { x: Number(await row.getAttribute('data-x')), y: Number(await row.getAttribute('data-y')) };
+    const at = await toScreen(node.x, node.y);
     await page.mouse.click(at.x, at.y);
     await page.getByTestId('map-selection').waitFor();
     assert.match(await page.getByTestId('map-selection').innerText(), /2 workloads/);
@@ -320,6 +321,18 @@ describe('console traffic map and Explorer (Chromium)', () => {
     await page.getByTestId('explorer-summary').waitFor();
     // From shop · prod: web1 → db1 (5432 allowed, 22 blocked).
     assert.equal(await page.getByTestId('explorer-summary').getAttribute('data-count'), '2');
+    // Both ways (sources OR destinations): crm1 → db1 too.
+    await page.goBack();
+    await page.getByTestId('map-summary').waitFor();
+    // The same place: the layout is the same for the same data.
+    await waitAttr('traffic-map-canvas', 'data-frames', (v) => Number(v) > 0);
+    const again = await toScreen(node.x, node.y);
+    await page.mouse.click(again.x, again.y);
+    await page.getByTestId('map-flows-both').click();
+    await page.waitForURL(/op=or/);
+    await page.getByTestId('explorer-summary').waitFor();
+    assert.equal(await page.getByTestId('explorer-summary').getAttribute('data-count'), '3');
+    assert.equal(await page.getByTestId('explorer-either').isChecked(), true);
     assert.deepEqual(b.errors, [], b.errors.join('\n'));
   });
 });

@@ -18,6 +18,7 @@ describe('explorer filters in the URL', () => {
       from: '2026-02-01T00:00',
       to: '2026-02-02T00:00',
       max: 5000,
+      either: true,
     };
     const q = new URLSearchParams(filtersToQuery(f));
     assert.deepEqual(filtersFromQuery(q), f);
@@ -82,6 +83,8 @@ describe('explorer filters → traffic query body', () => {
     assert.equal(body['start_date'], '2026-03-01T11:00:00.000Z');
     assert.equal(body['end_date'], undefined);
     assert.equal(toQueryBody({ ...DEFAULT_FILTERS, range: 'all' }, keyOf, NOW).body['start_date'], undefined);
+    assert.equal(body['sources_destinations_query_op'], undefined, 'and (the default) is not sent');
+    assert.equal(toQueryBody({ ...DEFAULT_FILTERS, either: true }, keyOf, NOW).body['sources_destinations_query_op'], 'or');
   });
   it('custom range and errors at the field at fault', () => {
     const ok = toQueryBody({ ...DEFAULT_FILTERS, range: 'custom', from: '2026-02-01T00:00:00Z', to: '2026-02-03T00:00:00Z' }, keyOf, NOW);

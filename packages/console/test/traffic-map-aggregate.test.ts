@@ -116,5 +116,8 @@ describe('map → Explorer links', () => {
     const f = filtersFromQuery(new URLSearchParams(nodeExplorerHref(outside, 'from', { range: '24h', decisions: [] }).split('?')[1]));
     assert.deepEqual(f.src.ips, ['203.0.113.1']);
     assert.deepEqual(f.dst.ips, []);
+    const both = filtersFromQuery(new URLSearchParams(nodeExplorerHref(prod, 'both', { range: '24h', decisions: [] }).split('?')[1]));
+    assert.equal(both.either, true);
+    assert.deepEqual(both.src, both.dst);
   });
 });

@@ -38,13 +38,15 @@ export interface ExplorerFilters {
   readonly from: string;
   readonly to: string;
   readonly max: number;
+  /** A flow matches the sources OR the destinations (Illumio's sources_destinations_query_op "or"): a node's flows both ways. */
+  readonly either: boolean;
 }
 
 export const DEFAULT_MAX_RESULTS = 1000;
 export const MAX_MAX_RESULTS = 100_000;
 
 export const EMPTY_SIDE: SideFilters = { labels: [], workloads: [], ips: [], excludeLabels: [], excludeWorkloads: [], excludeIps: [] };
-export const DEFAULT_FILTERS: ExplorerFilters = { src: EMPTY_SIDE, dst: EMPTY_SIDE, services: [], excludeServices: [], decisions: [], range: '24h', from: '', to: '', max: DEFAULT_MAX_RESULTS };
+export const DEFAULT_FILTERS: ExplorerFilters = { src: EMPTY_SIDE, dst: EMPTY_SIDE, services: [], excludeServices: [], decisions: [], range: '24h', from: '', to: '', max: DEFAULT_MAX_RESULTS, either: false };
 
 const SIDE_KEYS: readonly [keyof SideFilters, string][] = [
   ['labels', 'l'],
@@ -80,6 +82,7 @@ export function filtersFromQuery(q: URLSearchParams): ExplorerFilters {
     from: q.get('from') ?? '',
     to: q.get('to') ?? '',
     max: Number.isInteger(max) && max > 0 ? Math.min(max, MAX_MAX_RESULTS) : DEFAULT_MAX_RESULTS,
+    either: q.get('op') === 'or',
   };
 }
 
@@ -99,6 +102,7 @@ export function filtersToQuery(f: ExplorerFilters): Record<string, string> {
     if (f.to) q['to'] = f.to;
   }
   if (f.max !== DEFAULT_MAX_RESULTS) q['max'] = String(f.max);
+  if (f.either) q['op'] = 'or';
   return q;
 }
 
@@ -202,6 +206,7 @@ export function toQueryBody(f: ExplorerFilters, labelKey: (href: string) => stri
     services: { include: terms(f.services, 'services'), exclude: terms(f.excludeServices, 'excludeServices') },
     policy_decisions: [...f.decisions],
     max_results: f.max,
+    ...(f.either ? { sources_destinations_query_op: 'or' } : {}),
   };
   if (f.range === 'custom') {
     const from = f.from ? isoOf(f.from) : undefined;

@@ -72,6 +72,13 @@ export function ExplorerForm(props: { filters: ExplorerFilters; errors: Readonly
         <SideFields title="Sources" prefix="src" side={draft.src} onChange={(src) => set({ src })} errors={props.errors} />
         <SideFields title="Destinations" prefix="dst" side={draft.dst} onChange={(dst) => set({ dst })} errors={props.errors} />
       </div>
+      <CheckboxField
+        name="either"
+        testid="explorer-either"
+        label="A flow matches the sources or the destinations (all flows from or to them)"
+        checked={draft.either}
+        onChange={(either) => set({ either })}
+      />
       <div class="explorer-row">
         <TextField label="Services" name="services" testid="explorer-services" hint="443/tcp, 8000-8080/tcp, 53/udp, icmp; empty: all" value={draft.services.join(', ')} errors={err('services')} onInput={(v) => set({ services: split(v) })} />
         <TextField label="Exclude services" name="xservices" testid="explorer-xservices" value={draft.excludeServices.join(', ')} errors={err('excludeServices')} onInput={(v) => set({ excludeServices: split(v) })} />

@@ -55,6 +55,11 @@ function NodeDetails(props: { graph: MapGraph; index: number; context: MapContex
       </div>
       <ul>
         <li>
+          <a href={nodeExplorerHref(n, 'both', props.context)} data-testid="map-flows-both">
+            All its flows
+          </a>
+        </li>
+        <li>
           <a href={nodeExplorerHref(n, 'from', props.context)} data-testid="map-flows-from">
             Flows from here
           </a>

@@ -41,7 +41,9 @@ export function edgeExplorerHref(g: MapGraph, e: MapEdge, c: MapContext): string
   return explorerHref({ ...base(c), src: s ? nodeSide(s) : EMPTY_SIDE, dst: t ? nodeSide(t) : EMPTY_SIDE });
 }
 
-export function nodeExplorerHref(n: MapNode, direction: 'from' | 'to', c: MapContext): string {
+/** A node's flows from it, to it, or both ways (sources OR destinations). */
+export function nodeExplorerHref(n: MapNode, direction: 'from' | 'to' | 'both', c: MapContext): string {
   const side = nodeSide(n);
+  if (direction === 'both') return explorerHref({ ...base(c), src: side, dst: side, either: true });
   return explorerHref(direction === 'from' ? { ...base(c), src: side } : { ...base(c), dst: side });
 }
