@@ -3,7 +3,7 @@
  * labels. `value` and `onChange` carry label hrefs. `multiple` allows several values per key
  * (filters: "app=a OR app=b"); otherwise one per key (a workload's labels).
  */
-import { api } from '../api/client.ts';
+import { api, type ListResult } from '../api/client.ts';
 import { useSession } from '../session.tsx';
 import { sortLabels, type LabelLike } from './label-chips.tsx';
 import { useFetch } from './use-fetch.ts';
@@ -12,10 +12,19 @@ export interface LabelRef extends LabelLike {
   readonly href: string;
 }
 
-/** The org's labels, loaded once per mount. */
+/** Components mounting together (a page and its picker) share one request for the labels. */
+const SHARE_MS = 2_000;
+let shared: { orgHref: string; at: number; result: Promise<ListResult<LabelRef>> } | undefined;
+function loadLabels(orgHref: string): Promise<ListResult<LabelRef>> {
+  const now = Date.now();
+  if (!shared || shared.orgHref !== orgHref || now - shared.at > SHARE_MS) shared = { orgHref, at: now, result: api.list<LabelRef>(`${orgHref}/labels`, { max_results: 10000 }) };
+  return shared.result;
+}
+
+/** The org's labels, loaded on mount. */
 export function useLabels(): { labels: readonly LabelRef[]; loading: boolean; error: unknown } {
   const { orgHref } = useSession();
-  const f = useFetch(() => api.list<LabelRef>(`${orgHref}/labels`, { max_results: 10000 }), [orgHref]);
+  const f = useFetch(() => loadLabels(orgHref), [orgHref]);
   return { labels: f.data?.items ?? [], loading: f.loading, error: f.error };
 }
 
