@@ -219,8 +219,8 @@ const SPAN = 30 * 86_400_000;
 
 const INDEXES = [
   'create index flows_org_last_seen on flows (org_id, last_seen)',
-  'create index flows_org_src_set on flows (org_id, src_set, last_seen, dst_set, port, policy_decision)',
-  'create index flows_org_dst_set on flows (org_id, dst_set, last_seen, src_set, port, policy_decision)',
+  'create index flows_org_src_set on flows (org_id, src_set, last_seen, dst_set, proto, port, policy_decision)',
+  'create index flows_org_dst_set on flows (org_id, dst_set, last_seen, src_set, proto, port, policy_decision)',
 ];
 
 async function sqlite10M(): Promise<void> {

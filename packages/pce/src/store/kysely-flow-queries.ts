@@ -291,8 +291,10 @@ export function flowQueries(db: Kysely<Database>, hooks: DialectHooks) {
   function service(s: FlowServiceTerm): Expression<SqlBool> {
     const parts: Expression<SqlBool>[] = [];
     if (s.proto !== undefined) parts.push(sql<SqlBool>`flows.proto = ${s.proto}`);
+    // `port is not null and …`: false, not null, for ICMP (so `not` of it is true), and still
+    // a plain comparison on the indexed column.
     if (s.port !== undefined) {
-      parts.push(s.toPort !== undefined ? sql<SqlBool>`coalesce(flows.port, -1) between ${s.port} and ${s.toPort}` : sql<SqlBool>`coalesce(flows.port, -1) = ${s.port}`);
+      parts.push(s.toPort !== undefined ? sql<SqlBool>`(flows.port is not null and flows.port between ${s.port} and ${s.toPort})` : sql<SqlBool>`(flows.port is not null and flows.port = ${s.port})`);
     }
     return parts.length === 0 ? sql<SqlBool>`1 = 1` : sql<SqlBool>`(${sql.join(parts, sql` and `)})`;
   }

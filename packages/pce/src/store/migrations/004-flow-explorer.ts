@@ -3,7 +3,7 @@
  * - `src_ipk` / `dst_ipk`: each address as bytes that sort like the address within its
  *   family (`ipKeyOf`), so an IP list or a CIDR filters with `between` on both dialects.
  *   Flows stored before are filled in here.
- * - The label-set indexes also carry the other end's set, the port and the decision, so
+ * - The label-set indexes also carry the other end's set, the service and the decision, so
  *   the common Explorer filters (label → label on a port, by decision) are answered from
  *   the index before any row is read.
  */
@@ -34,6 +34,6 @@ export async function up(db: Kysely<Database>, dialect: SqlDialect): Promise<voi
   }
   await db.schema.dropIndex('flows_org_src_set').execute();
   await db.schema.dropIndex('flows_org_dst_set').execute();
-  await db.schema.createIndex('flows_org_src_set').on('flows').columns(['org_id', 'src_set', 'last_seen', 'dst_set', 'port', 'policy_decision']).execute();
-  await db.schema.createIndex('flows_org_dst_set').on('flows').columns(['org_id', 'dst_set', 'last_seen', 'src_set', 'port', 'policy_decision']).execute();
+  await db.schema.createIndex('flows_org_src_set').on('flows').columns(['org_id', 'src_set', 'last_seen', 'dst_set', 'proto', 'port', 'policy_decision']).execute();
+  await db.schema.createIndex('flows_org_dst_set').on('flows').columns(['org_id', 'dst_set', 'last_seen', 'src_set', 'proto', 'port', 'policy_decision']).execute();
 }
