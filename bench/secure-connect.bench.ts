@@ -120,13 +120,18 @@ start() {
 stop() { kill -TERM $(cat $W/$1/charon.pid); i=0; while kill -0 $(cat $W/$1/charon.pid) 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done; }
 # hub <conf-name>: the rendered config into h's swanctl dir, loaded like the VEN loads it
 hub() { cp $RUN/h-$1.conf $W/h/swanctl/swanctl.conf && cp $RUN/h-$1.secrets $W/h/swanctl/${SWANCTL_SECRETS_FILE} && sw h --load-all --clear --noprompt > $W/h/load-$1.out 2>&1; }
-esp() { ip -n h xfrm state | grep -c '^src'; }
-# up <peers-file> <expected ESP SAs>: one datagram to each peer, then wait for the SAs
+esp() { ip -n h xfrm state count | awk '{ print $NF }'; }
+# up <peers-file> <expected ESP SAs>: one datagram to each peer, again every 10 s to those still
+# without an SA (like an application retrying: a larval acquire state expires after 30 s), until
+# the SAs are there or 900 s passed; prints the seconds, and "+N missing" when it gave up
 up() {
   t=$(now)
-  ip netns exec h bash -c 'while read -r a; do echo x 2>/dev/null > /dev/udp/$a/9; done < $0' $1
-  i=0; while [ "$(esp)" -lt $2 ] && [ $i -lt 1200 ]; do sleep 0.5; i=$((i + 1)); done
-  since $t
+  while :; do
+    ip netns exec h bash -c 'while read -r a; do echo x 2>/dev/null > /dev/udp/$a/9; done < $0' $1
+    i=0; while [ "$(esp)" -lt $2 ] && [ $i -lt 20 ]; do sleep 0.5; i=$((i + 1)); done
+    [ "$(esp)" -ge $2 ] && { since $t; return; }
+    [ "$(awk -v a="$t" -v b="$(now)" 'BEGIN { print (b - a > 900) }')" = 1 ] && { echo "$(since $t)+$(( $2 - $(esp) ))missing"; return; }
+  done
 }
 # up_one <address>: one datagram to a new peer, then wait for its two ESP SAs
 up_one() {
@@ -189,7 +194,7 @@ async function main(): Promise<void> {
   files['h-change.secrets'] = change.secrets ?? '';
 
   const loadBefore = load();
-  const g = await runInGuest(SCRIPT, { timeoutSec: 1500, files });
+  const g = await runInGuest(SCRIPT, { timeoutSec: 2400, files });
   const r = parseResults(g.output);
   const v = (k: string): string => r.get(k) ?? '?';
   if (g.rc !== 0) console.log(`guest script exit ${g.rc}:\n${g.output.slice(-2000)}`);
