@@ -132,7 +132,7 @@ async function agentsFigure(): Promise<void> {
       children.push(child);
     }
     const t1 = performance.now();
-    await waitFor(`every agent to connect and ack its first plan (errors so far: ${errors.join(' | ') || 'none'})`, async () => ready === PROCESSES, 180_000, 100);
+    await waitFor(`every agent to connect and ack its first plan (errors so far: ${errors.join(' | ') || 'none'})`, async () => ready === PROCESSES, 600_000, 100);
     console.log(`${AGENTS} agents in ${PROCESSES} processes connected and acked their first plan in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
 
     const rows: string[] = [];
