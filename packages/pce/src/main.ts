@@ -108,8 +108,10 @@ export async function startPce(opts: PceOptions): Promise<RunningPce> {
     const boot = await bootstrap(store, env, adminKeyPath, consolePasswordPath);
     const adminKey = boot?.key;
     const compute = new ComputeService(store);
+    const tls = opts.tls === 'off' ? undefined : await loadOrCreateTls(dataDir, host, env.now());
     const pce: Pce = {
       version: PCE_VERSION,
+      tlsFingerprint: tls?.fingerprint ?? null,
       store,
       env,
       auth: new ApiKeyAuth(store, () => env.now().getTime()),
@@ -132,7 +134,6 @@ export async function startPce(opts: PceOptions): Promise<RunningPce> {
       .then((orgs) => Promise.all(orgs.map((o) => pce.compute.engine(o.id))))
       .catch((err: unknown) => log.error({ err }, 'building the policy engines failed; they will be built on first use'));
     const listener = getRequestListener(buildApp(pce).fetch);
-    const tls = opts.tls === 'off' ? undefined : await loadOrCreateTls(dataDir, host, env.now());
     server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, listener) : createHttpServer(listener);
     server.keepAliveTimeout = 65_000;
     const s = server;

@@ -14,6 +14,8 @@ import type { FlowIngest } from './flows/flow-ingest.ts';
 
 export interface Pce {
   readonly version: string;
+  /** SHA-256 of the PCE's TLS certificate (what agents pin), null when TLS is off. */
+  readonly tlsFingerprint: string | null;
   readonly store: Store;
   readonly env: PceEnv;
   readonly auth: ApiKeyAuth;

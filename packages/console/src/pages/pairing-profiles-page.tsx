@@ -3,7 +3,7 @@
  * gets. An admin generates an activation code here and copies the exact commands that install
  * the VEN on a host and pair it with this PCE.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api/client.ts';
 import { DataTable, type Column } from '../components/data-table.tsx';
 import { EmptyState } from '../components/empty-state.tsx';
@@ -73,6 +73,18 @@ function Command(props: { title: string; text: string; testid: string }) {
 function ActivationPanel(props: { profile: Profile; code: string; onClose: () => void }) {
   const [pceUrl, setPceUrl] = useState(window.location.origin);
   const [fingerprint, setFingerprint] = useState(() => window.localStorage.getItem(FINGERPRINT_KEY) ?? '');
+  useEffect(() => {
+    // The PCE names its own certificate's fingerprint in /health; prefill it unless the
+    // operator typed one (e.g. for a PCE reached through another name or a proxy).
+    if (fingerprint !== '') return;
+    void api
+      .get<{ tls_fingerprint_sha256?: string | null }[]>('/api/v2/health')
+      .then((h) => {
+        const fp = h[0]?.tls_fingerprint_sha256;
+        if (typeof fp === 'string') setFingerprint((cur) => (cur === '' ? fp : cur));
+      })
+      .catch(() => undefined);
+  }, []);
   const cmds = activationCommands({ pceUrl, activationCode: props.code, fingerprint });
   return (
     <Modal title={`Activation code for ${props.profile.name}`} onClose={props.onClose} testid="activation" wide>
@@ -87,7 +99,7 @@ function ActivationPanel(props: { profile: Profile; code: string; onClose: () =>
           value={fingerprint}
           placeholder="AB:CD:…"
           testid="activation-fingerprint"
-          hint='Printed by "palisade pce start". Leave empty to compute it on the host with the openssl line below (then compare it with the PCE).'
+          hint='Filled in from this PCE (also printed by "palisade pce start"). Leave empty to compute it on the host with the openssl line below (then compare it with the PCE).'
           onInput={(v) => {
             setFingerprint(v);
             window.localStorage.setItem(FINGERPRINT_KEY, v.trim());

@@ -99,7 +99,7 @@ export function buildApp(pce: Pce): Hono {
   };
 
   // Clients probe /health on connect and send their credentials with it: accept both.
-  app.get('/api/v2/health', () => json(200, [{ status: 'normal', type: 'standalone', version: pce.version, uptime_seconds: Math.floor(process.uptime()) }]));
+  app.get('/api/v2/health', () => json(200, [{ status: 'normal', type: 'standalone', version: pce.version, uptime_seconds: Math.floor(process.uptime()), tls_fingerprint_sha256: pce.tlsFingerprint }]));
   app.get('/api/v2/openapi.json', () => json(200, openApiDocument(pce.registry, pce.version)));
   app.get('/metrics', async () => new Response(await metrics.render(), { headers: { 'Content-Type': metrics.contentType } }));
   mountAgentRoutes(app, pce, pce.agents);
