@@ -23,11 +23,14 @@ export function nsExec(ns: string, file: string, args: readonly string[], input?
   return execFileSync('ip', ['netns', 'exec', ns, file, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
-export function nsExecAsync(ns: string, file: string, args: readonly string[], timeoutMs = 20_000): Promise<{ code: number; stdout: string; stderr: string }> {
+// 60 s: under tsx a CLI command takes ~11 s just to start on a loaded 2-core machine.
+export function nsExecAsync(ns: string, file: string, args: readonly string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
     execFile('ip', ['netns', 'exec', ns, file, ...args], { encoding: 'utf8', timeout: timeoutMs }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      done({ code, stdout, stderr });
+      // A command killed by the timeout has no exit code and often no output: say so.
+      const killed = err !== null && (err as { killed?: boolean }).killed === true;
+      done({ code, stdout, stderr: killed ? `${stderr}[killed after ${timeoutMs} ms]` : stderr });
     });
   });
 }
