@@ -1,5 +1,6 @@
 /**
- * SecureConnect pieces that need no charon: the `swanctl --list-sas --raw` reader and the
+ * SecureConnect pieces that need no charon: the `swanctl --list-sas --raw` reader, the
+ * connection names read back from a rendered swanctl.conf (which SAs a reload keeps), and the
  * certificate pick (DESIGN §4 item 8) with real certificates made by strongSwan's `pki` and
  * PKCS#12 containers made by `openssl pkcs12` (PEM and DER CA, password files, a foreign CA
  * with the same DN).
@@ -13,7 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CertificateError, dnKey, findHostIdentity } from '../src/secure-connect/certificates.ts';
 import { parseListSas } from '../src/secure-connect/sa-list.ts';
-import { saPhase } from '../src/secure-connect/secure-connect.ts';
+import { connectionNames, saPhase } from '../src/secure-connect/secure-connect.ts';
+import { renderSwanctl } from '@palisade/render/strongswan/swanctl-renderer.ts';
+import { testPlan } from './support/plans.ts';
 
 describe('swanctl --list-sas --raw', () => {
   it('reads connection, unique id, IKE state and CHILD SA states (a DN with spaces in between)', () => {
@@ -27,6 +30,15 @@ describe('swanctl --list-sas --raw', () => {
       { conn: 'conn-wl-b-v4', uniqueId: 7, version: 2, state: 'ESTABLISHED', children: [{ name: 'conn-wl-b-v4', state: 'INSTALLED' }] },
       { conn: 'conn-wl-c-v6', uniqueId: 8, version: 1, state: 'CONNECTING', children: [] },
     ]);
+  });
+
+  it('connection names of a rendered swanctl.conf: every connection, never a child or a secret', () => {
+    const peer = (id: string, addresses: string[]) => ({ workload: `/orgs/1/workloads/${id}`, name: id, addresses, ike_version: 'ikev2' as const, auth: { method: 'psk' as const }, capable: true });
+    const base = testPlan();
+    const plan = { ...base, workload: { ...base.workload, addresses: ['192.0.2.1', '2001:db8::1'] }, secure_connect: { peers: [peer('wl-b', ['192.0.2.2']), peer('wl-c', ['192.0.2.3', '192.0.2.4', '2001:db8::3'])] } };
+    const conf = renderSwanctl(plan, { psk: { current: 'ab'.repeat(32) } })['swanctl.conf'];
+    assert.deepEqual([...connectionNames(conf)].sort(), ['conn-wl-b-v4', 'conn-wl-c-v4', 'conn-wl-c-v4-1', 'conn-wl-c-v6']);
+    assert.deepEqual([...connectionNames('')], []);
   });
 
   it('DNs compare by attribute, not by order or spacing', () => {

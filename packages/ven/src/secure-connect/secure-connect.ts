@@ -3,7 +3,9 @@
  * (`charon-systemd`, config under `<data-dir>/ipsec/`, see `charon-files.ts`), renders each
  * delivery with `renderSwanctl` and loads it with `swanctl --load-all --clear`: swanctl replaces
  * only the connections whose configuration changed and unloads the ones that are gone, so the
- * SAs of unchanged peers stay up. The PSK goes only to the 0600 secrets file (never to logs or
+ * SAs of unchanged peers stay up. Unloading a connection leaves its SAs running, so after each
+ * load the IKE SAs (with their CHILD SAs) of connections no longer configured are terminated by
+ * unique id: a removed peer loses its SA at once, not at rekey or dead-peer detection. The PSK goes only to the 0600 secrets file (never to logs or
  * events). charon is restarted when it dies while SecureConnect is wanted. In `idle`, or with
  * no capable peer, there is no charon and no configuration: nftables still drops plaintext to
  * SecureConnect peers (fail closed).
@@ -84,6 +86,14 @@ export interface ScApplyResult {
   readonly errors: ReadonlyMap<string, string>;
   /** A certificate problem, reported to the PCE as a `secure_connect_certificate` event. */
   readonly certificateError?: string;
+  /** IKE SAs of connections no longer configured (removed peers), terminated after the load. */
+  readonly endedSas?: readonly EndedSa[];
+}
+
+/** An IKE SA the VEN terminated because its connection was unloaded. */
+export interface EndedSa {
+  readonly conn: string;
+  readonly uniqueId: number;
 }
 
 const CERT_FILES = { ca: 'palisade-ca.pem', cert: 'palisade-host.pem' } as const;
@@ -173,7 +183,7 @@ export class SecureConnect {
       ...(certificate ? { certificate } : {}),
     });
     this.errors = errors;
-    const connections = (files['swanctl.conf'].match(/^\tconn-[^ ]+ \{$/gm) ?? []).length;
+    const connections = connectionNames(files['swanctl.conf']).size;
     if (connections === 0) {
       await this.unconfigure();
       return { connections, errors, ...(certificateError ? { certificateError } : {}) };
@@ -185,8 +195,8 @@ export class SecureConnect {
     await writeFileAtomic(this.paths.swanctlConf, files['swanctl.conf'], 0o600);
     this.wanted = true;
     await this.ensureCharon();
-    await this.load();
-    return { connections, errors, ...(certificateError ? { certificateError } : {}) };
+    const endedSas = await this.load();
+    return { connections, errors, ...(certificateError ? { certificateError } : {}), ...(endedSas.length > 0 ? { endedSas } : {}) };
   }
 
   /** At daemon start (fail-static): the configuration written before is loaded again, if any. */
@@ -211,10 +221,35 @@ export class SecureConnect {
     return runCommand(this.swanctlBin, [...args, '--uri', this.paths.viciUri], { env: charonEnv(this.paths), timeoutMs });
   }
 
-  private async load(): Promise<void> {
+  /** Loads the written configuration, then ends the SAs of connections it no longer has; returns those SAs. */
+  private async load(): Promise<EndedSa[]> {
     // Without --clear on conns: swanctl replaces changed connections only and unloads removed ones.
     const r = await this.swanctl(['--load-all', '--clear', '--file', this.paths.swanctlConf]);
     if (r.code !== 0) throw new Error(`swanctl --load-all failed (${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`);
+    return this.endRemovedSas(connectionNames((await readFileIfExists(this.paths.swanctlConf)) ?? ''));
+  }
+
+  /**
+   * charon keeps the SAs of an unloaded connection until rekey or DPD: each one whose connection
+   * is not in `configured` is terminated by unique id (the SAs of kept peers are never named).
+   * `--force` with a timeout: charon sends the delete and waits that long for the peer's answer
+   * before destroying the SA anyway, so an unreachable peer does not hold up the apply.
+   */
+  private async endRemovedSas(configured: ReadonlySet<string>): Promise<EndedSa[]> {
+    const { sas, listError } = await this.readSas();
+    if (listError) this.log.warn({ err: listError }, 'cannot read the SAs to end those of removed SecureConnect peers');
+    const ended: EndedSa[] = [];
+    for (const sa of sas) {
+      if (configured.has(sa.conn)) continue;
+      const r = await this.swanctl(['--terminate', '--ike-id', String(sa.uniqueId), '--force', '--timeout', '5'], 15_000);
+      if (r.code === 0) {
+        ended.push({ conn: sa.conn, uniqueId: sa.uniqueId });
+        this.log.info({ conn: sa.conn, unique_id: sa.uniqueId }, 'terminated the IKE SA of a removed SecureConnect peer');
+      } else {
+        this.log.warn({ conn: sa.conn, unique_id: sa.uniqueId, code: r.code, err: (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' / ') }, 'could not terminate the IKE SA of a removed SecureConnect peer; it ends at rekey or dead-peer detection');
+      }
+    }
+    return ended;
   }
 
   /** A charon left behind by a VEN that was killed (its PID file names it): stopped, by that PID only. */
@@ -366,6 +401,11 @@ export class SecureConnect {
     const mtus = (await interfaceMtus()).filter((m) => m.mtu > 1400).map((m) => ({ interface: m.name, mtu: m.mtu }));
     return { peers, ...(mtus.length > 0 ? { mtu_warnings: mtus } : {}) };
   }
+}
+
+/** The connection names of a rendered swanctl.conf (`\tconn-<stem>-v4 {` lines in `connections {}`). */
+export function connectionNames(swanctlConf: string): Set<string> {
+  return new Set([...swanctlConf.matchAll(/^\t(conn-[^ ]+) \{$/gm)].map((m) => m[1] ?? ''));
 }
 
 /** The PCE keeps reasons up to 1024 characters. */
