@@ -166,6 +166,35 @@ async function wrkRun(server: { url: string; pid: number }, url: string, auth: s
 }
 
 /**
+ * The floor of this machine: a bare node:http server (no framework, no auth, no store)
+ * answering a fixed body of the same size as the PCE's gzip answer, placed like the PCE and
+ * loaded by the same wrk. Whatever tail it shows at 100 connections is the machine's
+ * (scheduler, loopback, wrk), not the PCE's.
+ */
+async function bareServerFloor(bodyBytes: number): Promise<void> {
+  const code = `const http=require('node:http');const b=Buffer.alloc(${bodyBytes},97);const s=http.createServer((q,r)=>{r.writeHead(200,{'Content-Type':'application/json','Content-Encoding':'gzip'});r.end(b)});s.listen(0,'127.0.0.1',()=>console.log(s.address().port));`;
+  const [cmd = process.execPath, ...rest] = [...PLACEMENT.pce, process.execPath, '-e', code];
+  const srv = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+  raise(srv.pid);
+  try {
+    const port = await new Promise<string>((ok, fail) => {
+      srv.stdout.once('data', (d: Buffer) => ok(d.toString().trim()));
+      srv.once('error', fail);
+    });
+    const figures: string[] = [];
+    for (const c of [50, 100]) {
+      const [w = 'wrk', ...args] = [...PLACEMENT.wrk, 'wrk', '-t1', `-c${c}`, '-d10s', '--latency', `http://127.0.0.1:${port}/`];
+      const out = spawnSync(w, args, { encoding: 'utf8' }).stdout ?? '';
+      const grab = (re: RegExp): string => re.exec(out)?.[1] ?? '?';
+      figures.push(`${c} connections: p50 ${grab(/^\s+50%\s+(\S+)/m)}, p99 ${grab(/^\s+99%\s+(\S+)/m)}, ${grab(/Requests\/sec:\s+(\S+)/)} req/s`);
+    }
+    console.log(`machine floor — a bare node:http server answering ${bodyBytes} bytes, same placement and wrk: ${figures.join('; ')}; load average ${loadavg()[0]?.toFixed(1) ?? '?'}`);
+  } finally {
+    if (srv.pid) process.kill(srv.pid);
+  }
+}
+
+/**
  * Load from wrk (C, its own process) when it is installed — a Node client on the same two
  * cores measures itself more than the PCE — else from undici in this process.
  */
@@ -196,6 +225,8 @@ async function listBench(server: { url: string; pid: number; raised: boolean }, 
     const knee: string[] = [];
     for (const c of [10, 25, 50]) knee.push(`${c} → p99 ${(await wrkRun(server, url, auth, c, 10, gzip))?.p99 ?? '?'}`);
     console.log(`${what}, gzip, p99 by concurrency (wrk, 10 s each): ${knee.join(', ')}, 100 → p99 ${headline.p99}`);
+    const gz = await request(url, { headers: { authorization: auth, 'accept-encoding': 'gzip' } });
+    await bareServerFloor(Buffer.from(await gz.body.arrayBuffer()).length);
     return;
   }
   const dispatcher = new Agent({ connections: 100, pipelining: 1 });
