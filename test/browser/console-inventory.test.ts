@@ -38,10 +38,17 @@ describe('console inventory pages (Chromium)', () => {
     await pce.close();
   });
 
+  // Each test starts on a freshly loaded app: a goto that changes only the hash keeps the
+  // previous test's app alive (its toasts over the buttons, its loaded lists).
+  const openFresh = async (url: string): Promise<void> => {
+    await page.goto('about:blank');
+    await page.goto(url);
+  };
+
   const labelsNow = async (): Promise<{ key: string; value: string; href: string }[]> => (await pce.api('GET', `${pce.orgHref}/labels`)).body as { key: string; value: string; href: string }[];
 
   it('labels: create app=shop in the form; deleting a label in use shows the 409 and keeps it', async () => {
-    await page.goto(`${pce.url}/#/labels`);
+    await openFresh(`${pce.url}/#/labels`);
     await page.getByTestId('create-label').click();
     await page.getByTestId('label-key').selectOption('app');
     await page.getByTestId('label-value').fill('shop');
@@ -67,7 +74,7 @@ describe('console inventory pages (Chromium)', () => {
   });
 
   it('IP lists: a bad CIDR is shown at its field, nothing is created; fixed, the list is saved with an exclusion and an FQDN', async () => {
-    await page.goto(`${pce.url}/#/ip-lists`);
+    await openFresh(`${pce.url}/#/ip-lists`);
     await page.getByTestId('create-ip-list').click();
     await page.getByTestId('ip-list-name').fill('partners');
     await page.getByTestId('ip-range-from-0').fill('10.0.0.0/8');
@@ -94,11 +101,12 @@ describe('console inventory pages (Chromium)', () => {
     assert.ok(saved);
     assert.deepEqual(saved.ip_ranges.map((r) => [r.from_ip, r.exclusion]), [['10.0.0.0/8', false], ['10.1.0.0/16', true]]);
     assert.deepEqual(saved.fqdns.map((f) => f.fqdn), ['api.partner.example']);
-    assert.match(await page.getByTestId('ip-lists-table').innerText(), /except 10\.1\.0\.0\/16/);
+    // The table reloads after the form closes: wait for the row rather than read it at once.
+    await page.getByTestId('ip-lists-table').getByText(/except 10\.1\.0\.0\/16/).waitFor();
   });
 
   it('services: a port range and ICMP echo; a reversed range is refused at its field', async () => {
-    await page.goto(`${pce.url}/#/services`);
+    await openFresh(`${pce.url}/#/services`);
     await page.getByTestId('create-service').click();
     await page.getByTestId('service-name').fill('web-ports');
     await page.getByTestId('service-port-from-0').fill('8000');
@@ -115,12 +123,12 @@ describe('console inventory pages (Chromium)', () => {
     await page.getByTestId('service-form').waitFor({ state: 'detached' });
     const svcs = (await pce.api('GET', `${pce.orgHref}/sec_policy/draft/services`)).body as { name: string; service_ports: unknown[] }[];
     assert.deepEqual(svcs.find((s) => s.name === 'web-ports')?.service_ports, [{ proto: 6, port: 8000, to_port: 8080 }, { proto: 1, icmp_type: 8 }]);
-    assert.match(await page.getByTestId('services-table').innerText(), /TCP 8000–8080, ICMP type 8/);
+    await page.getByTestId('services-table').getByText(/TCP 8000–8080, ICMP type 8/).waitFor();
   });
 
   it('label groups: a group inside a group shows as a tree and expands to both labels', async () => {
     await pce.seed('POST', `${pce.orgHref}/labels`, { key: 'app', value: 'cart' });
-    await page.goto(`${pce.url}/#/label-groups`);
+    await openFresh(`${pce.url}/#/label-groups`);
     await page.getByTestId('create-label-group').click();
     await page.getByTestId('label-group-key').selectOption('app');
     await page.getByTestId('label-group-name').fill('Shop core');
@@ -143,7 +151,7 @@ describe('console inventory pages (Chromium)', () => {
   });
 
   it('workloads: 50 of 60 then all; label filter (in the URL); enforcement per row and in bulk persist', async () => {
-    await page.goto(`${pce.url}/#/workloads`);
+    await openFresh(`${pce.url}/#/workloads`);
     const count = page.getByTestId('workloads-count');
     await count.waitFor();
     assert.equal(await count.innerText(), 'Showing 50 of 60 workloads');

@@ -29,7 +29,9 @@ function push(kind: Toast['kind'], message: string): void {
   const id = seq;
   toasts = [...toasts.slice(-4), { id, kind, message }];
   publish();
-  if (kind !== 'error') setTimeout(() => dismiss(id), 5000);
+  // Errors stay longer (they are also shown where they belong on the page), but not for
+  // ever: a forgotten error toast would sit over the buttons in the corner.
+  setTimeout(() => dismiss(id), kind === 'error' ? 15_000 : 5000);
 }
 
 export const notify = {
