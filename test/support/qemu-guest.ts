@@ -146,7 +146,8 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /dev/shm
-mount -t tmpfs tmpfs /tmp
+# No tmpfs on /tmp: the overlay root is writable already, and a fresh /tmp would hide a
+# checkout that lives under the host's /tmp (a CI clone) from the guest.
 mkdir -p ${GUEST_RUN}
 if mount -t 9p -o trans=virtio,version=9p2000.L,msize=1048576 run ${GUEST_RUN}; then
   ip link set lo up
