@@ -249,7 +249,9 @@ done
 res stopped_drops_out_b "$(( $(drops b output) - db ))"
 ven_start b
 wait_until 300 conns_loaded b; res restarted_conns_b "$?"
-res restarted_a_to_b_8080 "$(probe a $B 8080 90)"
+# 180 s: a's charon may sit in IKE retransmission backoff (4, 7, 13, 23, 42 s) from the
+# attempts made while b was down; the next retransmission brings the SA up.
+res restarted_a_to_b_8080 "$(probe a $B 8080 180)"
 res t_stopped "$(now)"
 
 # --- 4. b in visibility_only; a without VEN, charon or table sends plaintext: b still refuses it
