@@ -461,9 +461,10 @@ describe('SecureConnect end to end on a real kernel: PCE, two VEN daemons, QEMU 
   });
 
   // Runs and reports, but does not fail the suite: on a clean clone (checkout under /tmp, quiet
-  // machine) a could not reach b within 180 s after b's VEN and charon restarted, twice; in the
-  // main checkout it passed. Recovery after a peer restart is a real requirement: open work.
-  it('after the stopped peer restarts, the pair talks again', { todo: 'a → b fails after b restarts on a clean clone (see note); under investigation' }, () => {
+  // machine) a could not reach b within 90–180 s after b's VEN and charon restarted in 2 of 3
+  // runs; it passed in the third and in the main checkout. Recovery after a peer restart is a
+  // real requirement: open work.
+  it('after the stopped peer restarts, the pair talks again', { todo: 'flaky: a → b failed after b restarted in 2 of 3 clean-clone runs; under investigation' }, () => {
     assert.equal(r.str('restarted_a_to_b_8080'), 'pong-b-8080');
   });
 
