@@ -168,8 +168,8 @@ async function wrkRun(server: { url: string; pid: number }, url: string, auth: s
 /**
  * The floor of this machine: a bare node:http server (no framework, no auth, no store)
  * answering a fixed body of the same size as the PCE's gzip answer, placed like the PCE and
- * loaded by the same wrk. Whatever tail it shows at 100 connections is the machine's
- * (scheduler, loopback, wrk), not the PCE's.
+ * loaded by the same wrk: the tail this VM adds on its own (scheduler, loopback, wrk), to
+ * read the PCE's figures against. It varies from run to run (22–318 ms p99 seen at 100).
  */
 async function bareServerFloor(bodyBytes: number): Promise<void> {
   const code = `const http=require('node:http');const b=Buffer.alloc(${bodyBytes},97);const s=http.createServer((q,r)=>{r.writeHead(200,{'Content-Type':'application/json','Content-Encoding':'gzip'});r.end(b)});s.listen(0,'127.0.0.1',()=>console.log(s.address().port));`;

@@ -69,13 +69,9 @@ describe('VEN fleet in network namespaces', { skip, timeout: 600_000 }, () => {
       client: hrefOf(await fleet.api('POST', '/orgs/1/pairing_profiles', { name: 'client', labels: [{ href: client }], enforcement_mode: 'full' })),
     };
     for (const [h, profile] of [[h1, profiles.web], [h2, profiles.client], [h3, profiles.client]] as const) {
-      const code = String(((await fleet.api('POST', `${profile}/pairing_key`, {})).body as { activation_code: string }).activation_code);
-      // The fingerprint travels inside the code (CODE@FINGERPRINT).
-      const r = await fleet.cli(h, ['ven', 'activate', '--pce', fleet.url, '--activation-code', `${code}@${fleet.fingerprint}`, '--data-dir', h.dataDir, '--json']);
-      assert.equal(r.code, 0, r.stderr);
-      const out = JSON.parse(r.stdout) as { ven: { href: string }; workload: { href: string } };
-      venHref.set(h, out.ven.href);
-      workloadHref.set(h, out.workload.href);
+      const paired = await fleet.activate(h, profile);
+      venHref.set(h, paired.ven);
+      workloadHref.set(h, paired.workload);
       await fleet.startServers(h, [8080, 9090, 9443]);
     }
     for (const h of fleet.hosts) fleet.startVen(h);

@@ -99,12 +99,9 @@ describe('VEN flows in network namespaces', { skip, timeout: 300_000 }, () => {
     const profile = async (name: string, label: string): Promise<string> => hrefOf(await fleet.api('POST', '/orgs/1/pairing_profiles', { name, labels: [{ href: label }], enforcement_mode: 'full', visibility_level: 'flow_summary' }));
     const profiles = { web: await profile('web', web), client: await profile('client', client) };
     for (const [h, p] of [[h1, profiles.web], [h2, profiles.client]] as const) {
-      const code = String(((await fleet.api('POST', `${p}/pairing_key`, {})).body as { activation_code: string }).activation_code);
-      const r = await fleet.cli(h, ['ven', 'activate', '--pce', fleet.url, '--activation-code', `${code}@${fleet.fingerprint}`, '--data-dir', h.dataDir, '--json']);
-      assert.equal(r.code, 0, r.stderr);
-      const out = JSON.parse(r.stdout) as { ven: { href: string }; workload: { href: string } };
-      venHref.set(h, out.ven.href);
-      workloadHref.set(h, out.workload.href);
+      const paired = await fleet.activate(h, p);
+      venHref.set(h, paired.ven);
+      workloadHref.set(h, paired.workload);
     }
     await fleet.startServers(h1, [8080, 9090, 6060, 4040, 5050, 7070]);
     for (const h of fleet.hosts) fleet.startVen(h);

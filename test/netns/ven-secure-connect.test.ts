@@ -128,12 +128,9 @@ describe('VEN SecureConnect in network namespaces', { skip, timeout: 300_000 }, 
       app: hrefOf(await fleet.api('POST', '/orgs/1/pairing_profiles', { name: 'app', labels: [{ href: app }], enforcement_mode: 'full' })),
     };
     for (const [h, profile] of [[h1, profiles.db], [h2, profiles.db], [h3, profiles.app]] as const) {
-      const code = String(((await fleet.api('POST', `${profile}/pairing_key`, {})).body as { activation_code: string }).activation_code);
-      const r = await fleet.cli(h, ['ven', 'activate', '--pce', fleet.url, '--activation-code', `${code}@${fleet.fingerprint}`, '--data-dir', h.dataDir, '--json']);
-      assert.equal(r.code, 0, r.stderr);
-      const out = JSON.parse(r.stdout) as { ven: { href: string }; workload: { href: string } };
-      venHref.set(h, out.ven.href);
-      workloadHref.set(h, out.workload.href);
+      const paired = await fleet.activate(h, profile);
+      venHref.set(h, paired.ven);
+      workloadHref.set(h, paired.workload);
       await fleet.startServers(h, [5432, 8080]);
     }
     for (const h of fleet.hosts) fleet.startVen(h);

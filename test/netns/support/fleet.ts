@@ -186,6 +186,15 @@ export class Fleet {
     return nsExecAsync(host.ns, process.execPath, [CLI, ...args]);
   }
 
+  /** Pairs a host with a fresh activation code of the profile; the PCE fingerprint travels inside the code (CODE@FINGERPRINT). */
+  async activate(host: Host, profileHref: string): Promise<{ ven: string; workload: string }> {
+    const code = String(((await this.api('POST', `${profileHref}/pairing_key`, {})).body as { activation_code: string }).activation_code);
+    const r = await this.cli(host, ['ven', 'activate', '--pce', this.url, '--activation-code', `${code}@${this.fingerprint}`, '--data-dir', host.dataDir, '--json']);
+    if (r.code !== 0) throw new Error(`palisade ven activate in ${host.ns} exited ${r.code}: ${r.stderr}`);
+    const out = JSON.parse(r.stdout) as { ven: { href: string }; workload: { href: string } };
+    return { ven: out.ven.href, workload: out.workload.href };
+  }
+
   startVen(host: Host): ChildProcess {
     const log = createWriteStream(join(this.workDir, `${host.ns}.log`), { flags: 'a' });
     const child = spawn('ip', ['netns', 'exec', host.ns, process.execPath, CLI, 'ven', 'run', '--data-dir', host.dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
