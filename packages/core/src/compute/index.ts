@@ -19,6 +19,7 @@ export type {
 } from './types.ts';
 export { PolicyEngine, type EngineInput } from './engine.ts';
 export { checkPolicy, checkPolicySnapshot, type DecidingRule, type PolicyCheckQuery, type PolicyCheckResult, type PolicyDecision } from './policy-check.ts';
+export { flowDecision, workloadAtAddress } from './flow-decision.ts';
 export { ikeVersion, isWindows2008, secureConnectCapable } from './ike-matrix.ts';
 export { fnv64, Fnv64, type Hash64 } from './hash.ts';
 export { normalizeServices, servicesMatch } from './service-specs.ts';

@@ -2,12 +2,13 @@
  * Flow ingest (issue 6): a VEN's batch of flow summaries becomes stored flows, each
  * attributed to the workloads at its two IPs (with their labels at that moment) and decided
  * against the active and the draft policy by the same check the agents enforce
- * (`checkPolicy`, DESIGN §3). Decisions are computed before the write transaction, so the
- * write lock is held only for the inserts; a batch is one transaction, and a batch id seen
+ * (`flowDecision`, the decision alone of `checkPolicy`, DESIGN §3). Decisions are computed
+ * before the write transaction, so the write lock is held only for the inserts; a batch is one transaction, and a batch id seen
  * before stores nothing (the VEN resends after a PCE outage).
  */
-import { checkPolicy, type PolicyEngine } from '@palisade/core/compute/index.ts';
-import { parseAddress } from '@palisade/core/compute/address-ranges.ts';
+import { flowDecision, workloadAtAddress, type PolicyEngine } from '@palisade/core/compute/index.ts';
+import { parseAddress, type ParsedAddress } from '@palisade/core/compute/address-ranges.ts';
+import type { WorkloadRecord } from '@palisade/core/compute/workload-record.ts';
 import type { PceEnv } from '../env.ts';
 import type { ComputeService } from '../compute/compute-service.ts';
 import type { FlowDecision, NewFlowRow, Store } from '../store/store.ts';
@@ -27,23 +28,47 @@ interface Attribution {
   readonly labels: readonly number[];
 }
 
-/** Distinct connection tuples remembered per org (about 100 bytes each). */
+/** An address of a flow as both engines see it, worked out once per engine pair. */
+interface Endpoint {
+  readonly attribution: Attribution;
+  /** Undefined for text that is not an address (validated before: never in practice). */
+  readonly address: ParsedAddress | undefined;
+  readonly active: WorkloadRecord | undefined;
+  readonly draft: WorkloadRecord | undefined;
+}
+
+/** What is remembered per org for one pair of engines (a new pair starts afresh). */
+interface EngineCache {
+  readonly active: PolicyEngine;
+  readonly version: number;
+  readonly draft: PolicyEngine;
+  readonly generation: number;
+  readonly decided: Map<string, readonly [FlowDecision, FlowDecision]>;
+  readonly endpoints: Map<string, Endpoint>;
+}
+
+/** Distinct connection tuples (about 100 bytes each) and addresses remembered per org. */
 const DECISION_CACHE_SIZE = 200_000;
 
 const NONE: Attribution = { workload: null, labelKey: null, labels: [] };
 
-/** The workload at an IP in the engine (the lowest href when several share it, as policy check does). */
-function attribute(engine: PolicyEngine, ip: string): Attribution {
-  const a = parseAddress(ip);
-  if (!a) return NONE;
-  let best: { id: string; href: string; labels: readonly string[] } | undefined;
-  for (const i of engine.workloadsAt(a)) {
-    const w = engine.recordAt(i)?.w;
-    if (w && (!best || w.href < best.href)) best = w;
+/** The workload at an address (the lowest href when several share it, as policy check does) and its labels. */
+function attribution(rec: WorkloadRecord | undefined): Attribution {
+  if (!rec) return NONE;
+  const labels = rec.w.labels.map(Number).sort((x, y) => x - y);
+  return { workload: rec.w.id, labelKey: labels.join(','), labels };
+}
+
+function endpointOf(c: EngineCache, ip: string): Endpoint {
+  let e = c.endpoints.get(ip);
+  if (e === undefined) {
+    const address = parseAddress(ip);
+    const active = address ? workloadAtAddress(c.active, address) : undefined;
+    e = { attribution: attribution(active), address, active, draft: address ? workloadAtAddress(c.draft, address) : undefined };
+    if (c.endpoints.size >= DECISION_CACHE_SIZE) c.endpoints.clear();
+    c.endpoints.set(ip, e);
   }
-  if (!best) return NONE;
-  const labels = best.labels.map(Number).sort((x, y) => x - y);
-  return { workload: best.id, labelKey: labels.join(','), labels };
+  return e;
 }
 
 export class FlowIngest {
@@ -53,7 +78,7 @@ export class FlowIngest {
   readonly #drafts: DraftEngineCache;
   /** org → label-set key → id; filled only after the transaction that interned it commits. */
   readonly #labelSets = new Map<number, Map<string, number>>();
-  readonly #decisions = new Map<number, { active: PolicyEngine; version: number; draft: PolicyEngine; generation: number; decided: Map<string, readonly [FlowDecision, FlowDecision]> }>();
+  readonly #caches = new Map<number, EngineCache>();
   #generation = 0;
 
   constructor(store: Store, compute: ComputeService, env: PceEnv) {
@@ -66,12 +91,12 @@ export class FlowIngest {
     compute.onChange(() => this.#generation++);
   }
 
-  #decisionCache(org: number, active: PolicyEngine, version: number, draft: PolicyEngine): Map<string, readonly [FlowDecision, FlowDecision]> {
-    const c = this.#decisions.get(org);
-    if (c && c.active === active && c.version === version && c.draft === draft && c.generation === this.#generation) return c.decided;
-    const fresh = { active, version, draft, generation: this.#generation, decided: new Map<string, readonly [FlowDecision, FlowDecision]>() };
-    this.#decisions.set(org, fresh);
-    return fresh.decided;
+  #engineCache(org: number, active: PolicyEngine, version: number, draft: PolicyEngine): EngineCache {
+    const c = this.#caches.get(org);
+    if (c && c.active === active && c.version === version && c.draft === draft && c.generation === this.#generation) return c;
+    const fresh: EngineCache = { active, version, draft, generation: this.#generation, decided: new Map(), endpoints: new Map() };
+    this.#caches.set(org, fresh);
+    return fresh;
   }
 
   /** Stores a batch; answers the number of flows accepted (those of a resent batch included). */
@@ -82,22 +107,23 @@ export class FlowIngest {
     const reporterRec = active.recordOf(reporter.workloadId)?.w;
     const withBytes = reporterRec?.visibility_level === 'enhanced_data_collection';
 
-    const byIp = new Map<string, Attribution>();
-    const at = (ip: string): Attribution => {
-      let a = byIp.get(ip);
-      if (!a) byIp.set(ip, (a = attribute(active, ip)));
-      return a;
-    };
-    // Summaries repeat their connection tuples batch after batch: decide each tuple once per
-    // pair of engines (a provision, a draft edit or a workload change makes new engines or
-    // bumps the version, which starts a new cache).
-    const decided = this.#decisionCache(org, active, activeVersion, draft);
-    const decide = (src: string, dst: string, proto: number, port: number | undefined): readonly [FlowDecision, FlowDecision] => {
-      const key = `${src} ${dst} ${proto} ${port ?? ''}`;
+    // Summaries repeat their addresses and connection tuples batch after batch: attribute
+    // each address and decide each tuple once per pair of engines (a provision, a draft edit
+    // or a workload change makes new engines or bumps the version, which starts afresh).
+    const cache = this.#engineCache(org, active, activeVersion, draft);
+    const at = (ip: string): Attribution => endpointOf(cache, ip).attribution;
+    const decided = cache.decided;
+    const decide = (srcIp: string, dstIp: string, proto: number, port: number | undefined): readonly [FlowDecision, FlowDecision] => {
+      const key = `${srcIp} ${dstIp} ${proto} ${port ?? ''}`;
       let d = decided.get(key);
       if (!d) {
-        const q = port === undefined ? { src, dst, proto } : { src, dst, proto, port };
-        d = [checkPolicy(active, q).decision, checkPolicy(draft, q).decision];
+        const src = endpointOf(cache, srcIp);
+        const dst = endpointOf(cache, dstIp);
+        const q = port === undefined ? { proto } : { proto, port };
+        d =
+          src.address && dst.address
+            ? [flowDecision(active, { rec: src.active, address: src.address }, { rec: dst.active, address: dst.address }, q), flowDecision(draft, { rec: src.draft, address: src.address }, { rec: dst.draft, address: dst.address }, q)]
+            : ['unknown', 'unknown'];
         if (decided.size >= DECISION_CACHE_SIZE) decided.clear();
         decided.set(key, d);
       }
