@@ -2,7 +2,8 @@
  * One process of the 1,000-agent benchmark (ven.bench.ts): holds many real policy streams
  * (the VEN's own channel client: pinned TLS, SSE, backoff) and, for every delivery, does what
  * the daemon does with a plan short of loading it into a kernel: parses and checks the event
- * (`parseDelivery`: JSON, delivery number, every field of the plan, PCE endpoint, PSK),
+ * (`PolicyStream#delivery`, as the daemon: JSON, delivery number, every field of the plan or,
+ * for a delta, of what it carries, PCE endpoint, PSK),
  * renders the full nftables script from it (which checks every address and service again),
  * and acknowledges the delivery number with the delivered plan's hash over the agent's
  * kept-alive connection, as the daemon does. It does not run nft (1,000 hosts' worth of kernel
@@ -15,10 +16,10 @@
  * fleet of real hosts makes, and it is not what the benchmark measures).
  */
 import { subscribe } from 'node:diagnostics_channel';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { renderNftables } from '@palisade/render/nftables/nftables-renderer.ts';
 import { AgentClient } from '@palisade/ven/channel/agent-client.ts';
-import { parseDelivery } from '@palisade/ven/channel/delivery.ts';
 import { PolicyStream } from '@palisade/ven/channel/policy-stream.ts';
 import type { VenIdentity } from '@palisade/ven/state/ven-state-store.ts';
 
@@ -36,6 +37,22 @@ subscribe('net.client.socket', () => {
 });
 let lastVersion: number | null = null;
 let dialedBefore = 0;
+/** CPU of this process from the parent's `mark` (just before a provision) until all its agents acked that round. */
+let cpuAtMark: NodeJS.CpuUsage | null = null;
+const ackedOf = new Map<number, number>();
+/** VEN_BENCH_PROFILE=dir: a CPU profile of the rounds (from the first mark to stop). */
+const profileDir = process.env['VEN_BENCH_PROFILE'];
+let profiler: Session | undefined;
+const countAck = (version: number | null): void => {
+  if (version === null) return;
+  const n = (ackedOf.get(version) ?? 0) + 1;
+  ackedOf.set(version, n);
+  if (n === mine.length && cpuAtMark) {
+    const cpu = process.cpuUsage(cpuAtMark);
+    send({ type: 'cpu', version, user: cpu.user / 1000, system: cpu.system / 1000, agents: mine.length });
+    cpuAtMark = null;
+  }
+};
 
 for (const [i, id] of mine.entries()) {
   if (i > 0 && i % 25 === 0) await new Promise((r) => setTimeout(r, 50));
@@ -45,7 +62,7 @@ for (const [i, id] of mine.entries()) {
     onEvent: (e) => {
       if (e.event !== 'policy') return;
       const received = Date.now();
-      const d = parseDelivery(e.data);
+      const d = stream.delivery(e);
       renderNftables(d.plan, { pce: { addresses: d.pce.addresses.length > 0 ? d.pce.addresses : ['127.0.0.1'], port: d.pce.port } });
       const checked = Date.now();
       if (d.policy_version !== lastVersion) {
@@ -61,6 +78,7 @@ for (const [i, id] of mine.entries()) {
       void client.ack(d.delivery, d.plan.hash, 'applied').then(
         () => {
           send({ type: 'ack', agent: id.agent_id, version: d.policy_version, t: Date.now(), received, checked, dialed: dialed - dialedBefore });
+          countAck(d.policy_version);
           settled();
         },
         (err: unknown) => {
@@ -76,6 +94,20 @@ for (const [i, id] of mine.entries()) {
   stream.start();
 }
 
+async function stopProfile(): Promise<void> {
+  if (!profiler || !profileDir) return;
+  const { profile } = await profiler.post('Profiler.stop');
+  writeFileSync(`${profileDir}/agent-${from}.cpuprofile`, JSON.stringify(profile));
+}
+
 process.on('message', (m) => {
-  if ((m as { type?: string }).type === 'stop') void Promise.all(streams.map((s) => s.stop())).then(() => process.exit(0));
+  const type = (m as { type?: string }).type;
+  if (type === 'mark') {
+    cpuAtMark = process.cpuUsage();
+    if (profileDir && !profiler) {
+      profiler = new Session();
+      profiler.connect();
+      void profiler.post('Profiler.enable').then(() => profiler?.post('Profiler.start'));
+    }
+  } else if (type === 'stop') void stopProfile().then(() => Promise.all(streams.map((s) => s.stop()))).then(() => process.exit(0));
 });

@@ -13,7 +13,8 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { Session } from 'node:inspector/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import pino from 'pino';
@@ -116,11 +117,17 @@ async function agentsFigure(): Promise<void> {
     };
     let ready = 0;
     const errors: string[] = [];
+    /** Version → CPU ms (user + system) the agent processes spent on it, and how many agents that covers. */
+    const agentCpu = new Map<number, { ms: number; agents: number }>();
     const per = Math.ceil(AGENTS / PROCESSES);
     for (let p = 0; p < PROCESSES; p++) {
       const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ven-fleet-agent.ts'), file, String(p * per), String(Math.min(AGENTS, (p + 1) * per))], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      child.on('message', (m: { type: string; version?: number; t?: number; received?: number; checked?: number; dialed?: number; message?: string }) => {
+      child.on('message', (m: { type: string; version?: number; t?: number; received?: number; checked?: number; dialed?: number; message?: string; user?: number; system?: number; agents?: number }) => {
         if (m.type === 'ready') ready++;
+        else if (m.type === 'cpu' && typeof m.version === 'number') {
+          const c = agentCpu.get(m.version) ?? { ms: 0, agents: 0 };
+          agentCpu.set(m.version, { ms: c.ms + (m.user ?? 0) + (m.system ?? 0), agents: c.agents + (m.agents ?? 0) });
+        }
         else if (m.type === 'ack' && typeof m.version === 'number' && typeof m.t === 'number') {
           (acks.get(m.version) ?? acks.set(m.version, []).get(m.version))?.push(m.t);
           if (typeof m.received === 'number') (received.get(m.version) ?? received.set(m.version, []).get(m.version))?.push(m.received);
@@ -135,6 +142,14 @@ async function agentsFigure(): Promise<void> {
     await waitFor(`every agent to connect and ack its first plan (errors so far: ${errors.join(' | ') || 'none'})`, async () => ready === PROCESSES, 600_000, 100);
     console.log(`${AGENTS} agents in ${PROCESSES} processes connected and acked their first plan in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
 
+    // VEN_BENCH_PROFILE=dir: CPU profiles of the rounds, the PCE's (this process) and each agent process's.
+    const profileDir = process.env['VEN_BENCH_PROFILE'];
+    const profiler = profileDir ? new Session() : undefined;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+    }
     const rows: string[] = [];
     let worstP95 = 0;
     let worstMax = 0;
@@ -142,10 +157,15 @@ async function agentsFigure(): Promise<void> {
       await api('POST', `${ruleSet}/sec_rules`, { providers: [{ label: { href: web } }], consumers: [{ label: { href: client } }], ingress_services: [{ proto: 6, port: 9000 + round }] });
       pushedAt.clear();
       committedAt.clear();
+      for (const c of children) c.send({ type: 'mark' });
+      const pceCpu = process.cpuUsage();
       const start = Date.now();
       const prov = (await api('POST', '/orgs/1/sec_policy', { update_description: `round ${round}` })) as { version: number; workloads_affected: number };
       const provisioned = Date.now() - start;
       await waitFor(`${AGENTS} acks of version ${prov.version}`, async () => (acks.get(prov.version)?.length ?? 0) >= AGENTS, 60_000, 20);
+      const pceCpuMs = ((c) => (c.user + c.system) / 1000)(process.cpuUsage(pceCpu));
+      await waitFor(`CPU figures of version ${prov.version} from every agent process`, async () => (agentCpu.get(prov.version)?.agents ?? 0) >= AGENTS, 10_000, 20);
+      const cpu = agentCpu.get(prov.version);
       const lat = (acks.get(prov.version) ?? []).map((t) => t - start).sort((a, b) => a - b);
       worstP95 = Math.max(worstP95, pct(lat, 95));
       worstMax = Math.max(worstMax, lat[lat.length - 1] ?? NaN);
@@ -155,7 +175,12 @@ async function agentsFigure(): Promise<void> {
         return `${name} p50 ${pct(l, 50)} / p95 ${pct(l, 95)} / max ${l[l.length - 1]}`;
       };
       rows.push(`  round ${round}: version ${prov.version}, ${prov.workloads_affected} workloads affected, provision answered after ${provisioned} ms; TCP connections an agent process opened during the round: ${dialed.get(prov.version) ?? 0} (the most of one process); acks p50 ${pct(lat, 50)} ms, p95 ${pct(lat, 95)} ms, max ${lat[lat.length - 1]} ms`);
+      rows.push(`    CPU: agent processes ${cpu ? (cpu.ms / cpu.agents).toFixed(2) : '?'} ms per delivery (${cpu ? cpu.ms.toFixed(0) : '?'} ms over ${cpu?.agents ?? 0} agents: stream, parse, check, render, ack); PCE ${pceCpuMs.toFixed(0)} ms (provision, push, acks; load average ${loadavg()[0]?.toFixed(2)})`);
       rows.push(`    timeline (ms after the provision call): ${stage('PCE pushed', pushedAt.values())}; ${stage('agent parsed the event', received.get(prov.version) ?? [])}; ${stage('agent checked + rendered', checked.get(prov.version) ?? [])}; ${stage('PCE committed the ack', committedAt.values())}; ${stage('agent got the ack answered', lat.map((x) => x + start))}`);
+    }
+    if (profiler && profileDir) {
+      const { profile } = await profiler.post('Profiler.stop');
+      writeFileSync(join(profileDir, 'pce.cpuprofile'), JSON.stringify(profile));
     }
     console.log(`provision → every agent acknowledged (${AGENTS} agents, real channel: pinned TLS, SSE push, POST ack on a kept-alive connection; ${PROCESSES} processes):`);
     console.log('  each simulated agent parses and checks the delivery (JSON, delivery number, every plan field), renders the full nftables script, and acks the delivery with the plan hash; it does not run nft, write the plan to disk or send heartbeats');

@@ -25,12 +25,12 @@ async function agent(path: string, id: Identity | null, body?: unknown): Promise
 }
 
 /** A minimal SSE reader: collects events as they arrive. */
-function openStream(id: Identity): { events: { event: string; data: Record<string, unknown> }[]; next: (event: string, after?: number) => Promise<Record<string, unknown>>; close: () => void } {
+function openStream(id: Identity, query = ''): { events: { event: string; data: Record<string, unknown> }[]; next: (event: string, after?: number) => Promise<Record<string, unknown>>; close: () => void } {
   const events: { event: string; data: Record<string, unknown> }[] = [];
   const ctrl = new AbortController();
   const waiters: (() => void)[] = [];
   void (async () => {
-    const res = await fetch(`${t.url}/api/v2/agent/policy/stream`, { headers: { Authorization: agentAuth(id) }, signal: ctrl.signal });
+    const res = await fetch(`${t.url}/api/v2/agent/policy/stream${query}`, { headers: { Authorization: agentAuth(id) }, signal: ctrl.signal });
     if (!res.body) return;
     let buf = '';
     const dec = new TextDecoder();
@@ -144,6 +144,47 @@ describe('agent channel', () => {
       assert.equal((mode['plan'] as { enforcement_mode: string }).enforcement_mode, 'selective');
     } finally {
       s.close();
+    }
+  });
+
+  it('a stream opened with ?deltas=1 gets a full plan first, then deltas of the previous delivery: changed fields only, unchanged sets by name', async () => {
+    const client = await label(t, 'role', 'delta-client');
+    await t.api('post', '/orgs/1/workloads', { hostname: 'delta-c', interfaces: [{ name: 'eth0', address: '192.0.2.40' }], labels: [{ href: client }] });
+    const rule = (port: number) => ({ providers: [{ label: { href: web } }], consumers: [{ label: { href: client } }], ingress_services: [{ proto: 6, port }] });
+    const rs = hrefOf(await t.api('post', '/orgs/1/sec_policy/draft/rule_sets', { name: 'delta', rules: [rule(7001)] }));
+    await t.api('post', '/orgs/1/sec_policy', { update_description: 'delta 1' });
+    const id = await activate('delta-w', '192.0.2.41');
+    const s = openStream(id, '?deltas=1');
+    const plain = openStream(id);
+    try {
+      const first = await s.next('policy');
+      assert.equal(first['base'], undefined);
+      const firstPlan = first['plan'] as { workload: unknown; hash: string; address_sets: { name: string; ipv4: string[] }[]; inbound: unknown[] };
+      assert.ok(firstPlan.workload);
+      const clientSet = firstPlan.address_sets.find((a) => a.ipv4.includes('192.0.2.40'));
+      assert.ok(clientSet);
+      await plain.next('policy');
+      const [n, m] = [s.events.length, plain.events.length];
+      await t.api('post', `${rs}/sec_rules`, rule(7002));
+      await t.api('post', '/orgs/1/sec_policy', { update_description: 'delta 2' });
+      const pushed = await s.next('policy', n);
+      assert.equal(pushed['base'], first['delivery']);
+      assert.ok(Number(pushed['delivery']) > Number(first['delivery']));
+      const plan = pushed['plan'] as Record<string, unknown>;
+      // The rule list changed; the workload, mode and the consumers' set did not.
+      assert.equal((plan['inbound'] as unknown[]).length, firstPlan.inbound.length + 1);
+      assert.notEqual(plan['hash'], firstPlan.hash);
+      for (const k of ['workload', 'enforcement_mode', 'visibility_level', 'outbound', 'secure_connect']) assert.equal(k in plan, false, k);
+      assert.ok(!('address_sets' in plan) || (plan['address_sets'] as unknown[]).some((a) => JSON.stringify(a) === JSON.stringify({ name: clientSet.name, same: true })));
+      assert.deepEqual(pushed['pce'], first['pce']);
+      // The same push to a stream that did not ask for deltas is a full delivery.
+      const full = await plain.next('policy', m);
+      assert.equal(full['base'], undefined);
+      assert.equal((full['plan'] as { hash: string }).hash, plan['hash']);
+      assert.deepEqual((full['plan'] as { address_sets: unknown[] }).address_sets.find((a) => (a as { name: string }).name === clientSet.name), clientSet);
+    } finally {
+      s.close();
+      plain.close();
     }
   });
 

@@ -200,7 +200,7 @@ export class VenDaemon {
     if (e.event !== 'policy') return;
     let d: PolicyDelivery;
     try {
-      d = parseDelivery(e.data);
+      d = this.stream ? this.stream.delivery(e) : parseDelivery(e.data);
     } catch (err) {
       this.log.error({ err: message(err) }, 'the PCE sent a policy event that is not valid; ignored');
       this.pushEvent({ type: 'apply_failed', severity: 'error', message: `invalid policy event: ${message(err)}` });

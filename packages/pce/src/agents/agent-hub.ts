@@ -4,6 +4,7 @@
  * per-VEN number that only grows, which the agent acknowledges once applied.
  */
 import type { WorkloadPlan } from '@palisade/core/compute/index.ts';
+import { planDelta } from './delivery-delta.ts';
 import type { PskDelivery } from './psk-cache.ts';
 
 export interface AgentStream {
@@ -12,6 +13,8 @@ export interface AgentStream {
   readonly workloadId: string;
   /** Where this agent reaches the PCE (the socket's local address): it must never be cut. */
   readonly pce: { readonly addresses: readonly string[]; readonly port: number };
+  /** The agent asked for deltas (`?deltas=1`): after the first delivery, each one is sent against the one before it. */
+  readonly deltas: boolean;
   send(event: string, data: unknown): void;
   close(): void;
 }
@@ -29,6 +32,8 @@ export class AgentHub {
   readonly #streams = new Map<string, Set<AgentStream>>();
   readonly #byWorkload = new Map<string, Set<AgentStream>>();
   readonly #lastDelivery = new Map<string, number>();
+  /** What each stream was last sent: the base of its next delta. */
+  readonly #sent = new WeakMap<AgentStream, { readonly delivery: number; readonly plan: WorkloadPlan }>();
   readonly #now: () => number;
 
   constructor(now: () => number) {
@@ -82,6 +87,8 @@ export class AgentHub {
   }
 
   push(s: AgentStream, d: Delivery): void {
-    s.send('policy', d);
+    const base = s.deltas ? this.#sent.get(s) : undefined;
+    this.#sent.set(s, { delivery: d.delivery, plan: d.plan });
+    s.send('policy', base ? { ...d, base: base.delivery, plan: planDelta(base.plan, d.plan) } : d);
   }
 }

@@ -68,6 +68,7 @@ export function mountAgentRoutes(app: Hono, pce: Pce, hub: AgentHub): void {
           venId: a.venId,
           workloadId: a.ven.workload_id,
           pce: pceEndpoint,
+          deltas: c.req.query('deltas') === '1',
           send(event, data) {
             if (open) controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
           },

@@ -48,8 +48,9 @@ export class AgentClient {
     });
   }
 
-  openPolicyStream(): Promise<IncomingMessage> {
-    return this.transport.stream(`${BASE}/policy/stream`);
+  /** `deltas`: the PCE may send each delivery as a delta of the one before (decode with a `DeliveryDecoder`). */
+  openPolicyStream(opts: { readonly deltas?: boolean } = {}): Promise<IncomingMessage> {
+    return this.transport.stream(`${BASE}/policy/stream${opts.deltas ? '?deltas=1' : ''}`);
   }
 
   async ack(delivery: number, hash: string, status: 'applied' | 'error', message?: string, pskGeneration?: number): Promise<void> {

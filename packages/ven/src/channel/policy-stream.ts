@@ -2,10 +2,15 @@
  * The long-lived policy stream: connect, parse Server-Sent Events, hand `policy` events to
  * the daemon; reconnect with backoff and jitter whenever the stream ends, fails, or stays
  * silent for longer than three pings. A PCE that says this VEN is unpaired ends the loop.
+ *
+ * The stream asks for deltas: after the first delivery of a connection, the PCE sends each
+ * one as a delta of the one before it. `delivery(e)` decodes a `policy` event against the
+ * connection's previous one; the handler must call it for every `policy` event, in order.
  */
 import { isPalisadeError } from '@palisade/core/errors.ts';
 import type { AgentClient } from './agent-client.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
+import { DeliveryDecoder, type PolicyDelivery } from './delivery.ts';
 import { SseParser, type SseEvent } from './sse-parser.ts';
 
 export interface PolicyStreamHandlers {
@@ -28,6 +33,7 @@ export class PolicyStream {
   private current: { destroy: () => void } | undefined;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
+  private readonly decoder = new DeliveryDecoder();
 
   constructor(
     private readonly client: AgentClient,
@@ -70,6 +76,21 @@ export class PolicyStream {
     this.current?.destroy();
   }
 
+  /**
+   * The delivery of a `policy` event (throws an `invalid` error when it is not valid). A delta
+   * of a delivery this connection did not read — which the PCE never sends — also drops the
+   * connection: the next one starts with a full delivery.
+   */
+  delivery(e: SseEvent): PolicyDelivery {
+    try {
+      return this.decoder.decode(e.data);
+    } catch (err) {
+      // Not `reconnect()` (at once): a PCE that kept sending such deltas would be redialled in a tight loop; this waits the backoff.
+      if (isPalisadeError(err) && err.token === 'delivery_base_unknown') this.current?.destroy();
+      throw err;
+    }
+  }
+
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
@@ -91,11 +112,12 @@ export class PolicyStream {
 
   /** One connection, until it ends. Resolves on a clean end, rejects on an error. */
   private async once(): Promise<void> {
-    const res = await this.client.openPolicyStream();
+    const res = await this.client.openPolicyStream({ deltas: true });
     if (this.stopped) {
       res.destroy();
       return;
     }
+    this.decoder.reset();
     this.handlers.onConnected(true);
     const parser = new SseParser();
     res.setEncoding('utf8');
