@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
+import { withHotLists } from './api/hot-lists.ts';
 import pino, { type Logger } from 'pino';
 import { invalid } from '@palisade/core/errors.ts';
 import { buildApp } from './api/app.ts';
@@ -133,7 +134,7 @@ export async function startPce(opts: PceOptions): Promise<RunningPce> {
       .read((tx) => tx.listOrgs())
       .then((orgs) => Promise.all(orgs.map((o) => pce.compute.engine(o.id))))
       .catch((err: unknown) => log.error({ err }, 'building the policy engines failed; they will be built on first use'));
-    const listener = getRequestListener(buildApp(pce).fetch);
+    const listener = withHotLists(pce, getRequestListener(buildApp(pce).fetch));
     server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, listener) : createHttpServer(listener);
     server.keepAliveTimeout = 65_000;
     const s = server;

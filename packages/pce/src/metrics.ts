@@ -6,6 +6,8 @@ export class Metrics {
   readonly #requests: Counter<'method' | 'route' | 'status'>;
   readonly #latency: Histogram<'method' | 'route'>;
   readonly provisions: Counter;
+  /** Answers sent straight from memory by the hot path (api/hot-lists.ts). */
+  readonly hotAnswers: Counter;
 
   constructor(collectDefaults = true) {
     if (collectDefaults) collectDefaultMetrics({ register: this.#registry, prefix: 'palisade_' });
@@ -18,6 +20,7 @@ export class Metrics {
       registers: [this.#registry],
     });
     this.provisions = new Counter({ name: 'palisade_policy_provisions_total', help: 'Policy versions provisioned', registers: [this.#registry] });
+    this.hotAnswers = new Counter({ name: 'palisade_http_hot_answers_total', help: 'API answers sent from memory (cached lists, verified keys) without the full request pipeline', registers: [this.#registry] });
   }
 
   /** Label children per route and status, looked up once (prom-client hashes the labels on every call otherwise). */

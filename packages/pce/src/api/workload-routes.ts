@@ -23,11 +23,15 @@ function listVersion(total: number, rows: readonly WorkloadRow[], labels: readon
   return h.digest('base64');
 }
 
+/** Where a workload list is kept in the list cache: everything in the query that changes the answer. */
+export function workloadListKey(limit: number, query: URLSearchParams): string {
+  return `${limit} ${query.get('labels') ?? ''} ${query.get('name') ?? ''} ${query.get('hostname') ?? ''} ${query.get('managed') ?? ''}`;
+}
+
 export function workloadRoutes(r: RouteRegistry, pce: Pce): void {
   const tag = 'workloads';
   r.add({ method: 'get', path: '/orgs/:org/workloads', summary: 'List workloads (filters: labels, name, hostname, managed)', tag, collection: true }, async (q) => {
-    const key = `${q.limit} ${q.query.get('labels') ?? ''} ${q.query.get('name') ?? ''} ${q.query.get('hostname') ?? ''} ${q.query.get('managed') ?? ''}`;
-    const list = await pce.workloadLists.getOrCompute(q.org, key, (previous) =>
+    const list = await pce.workloadLists.getOrCompute(q.org, workloadListKey(q.limit, q.query), (previous) =>
       pce.store.read(async (tx) => {
         const query = await parseWorkloadQuery(tx, q.org, q.query, q.limit);
         const { rows, total } = await tx.listWorkloads(q.org, query);

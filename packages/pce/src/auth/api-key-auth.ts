@@ -55,22 +55,35 @@ export class ApiKeyAuth {
     if (!header || !header.startsWith('Basic ')) {
       throw unauthenticated('authentication_required', 'Send an API key with HTTP Basic auth: the key id as user name, the secret as password.');
     }
-    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    const keyId = colon === -1 ? '' : decoded.slice(0, colon);
-    const secret = colon === -1 ? '' : decoded.slice(colon + 1);
-    if (!keyId || !secret) throw unauthenticated('invalid_credentials', 'The API key id or secret is wrong.');
-    const hash = sha256(secret);
-
-    const cached = this.#cache.get(keyId);
-    const age = cached ? this.#now() - cached.at : Infinity;
-    if (cached && age < CACHE_MS && cached.hash && safeEqualBytes(cached.hash, hash)) {
-      if (age >= REFRESH_MS) void this.#lookup(keyId).catch(() => undefined);
-      return verified(cached, hash);
-    }
+    const { keyId, hash } = decodeBasic(header);
+    if (!keyId || !hash) throw unauthenticated('invalid_credentials', 'The API key id or secret is wrong.');
+    const cached = this.#fresh(keyId, hash);
+    if (cached) return verified(cached, hash);
     // Expired, unknown, or a secret that does not match what we read: ask the store (once
     // for all concurrent callers); a wrong secret never trusts a cached "no such key".
     return verified(await this.#lookup(keyId), hash);
+  }
+
+  /**
+   * The principal of a Basic header when this process verified its key recently and the
+   * secret matches, without waiting for anything; undefined otherwise (never an error: the
+   * caller then takes `authenticate`, which says what is wrong).
+   */
+  cachedPrincipal(header: string | undefined): Principal | undefined {
+    if (!header || !header.startsWith('Basic ')) return undefined;
+    const { keyId, hash } = decodeBasic(header);
+    if (!keyId || !hash) return undefined;
+    const cached = this.#fresh(keyId, hash);
+    return cached && !cached.userMissing ? cached.principal : undefined;
+  }
+
+  /** The cached entry of a key when it is fresh and `hash` matches its secret (past half its life it is re-read in the background). */
+  #fresh(keyId: string, hash: Buffer): VerifiedKey | undefined {
+    const cached = this.#cache.get(keyId);
+    const age = cached ? this.#now() - cached.at : Infinity;
+    if (!cached || age >= CACHE_MS || !cached.hash || !safeEqualBytes(cached.hash, hash)) return undefined;
+    if (age >= REFRESH_MS) void this.#lookup(keyId).catch(() => undefined);
+    return cached;
   }
 
   #lookup(keyId: string): Promise<VerifiedKey> {
@@ -102,6 +115,14 @@ export class ApiKeyAuth {
     this.#lookups.set(keyId, p);
     return p;
   }
+}
+
+function decodeBasic(header: string): { keyId: string; hash: Buffer | undefined } {
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const keyId = colon === -1 ? '' : decoded.slice(0, colon);
+  const secret = colon === -1 ? '' : decoded.slice(colon + 1);
+  return { keyId, hash: secret ? sha256(secret) : undefined };
 }
 
 function verified(entry: VerifiedKey, hash: Buffer): Principal {
