@@ -19,7 +19,7 @@ import type { PceEnv } from '../env.ts';
 import type { Pce } from '../pce.ts';
 import type { Store, UserRow } from '../store/store.ts';
 import type { Principal } from './principal.ts';
-import { hashPassword, sha256Hex, verifyPassword } from './secrets.ts';
+import { hashPassword, sha256Hex, verifyPasswordAsync } from './secrets.ts';
 
 export const SESSION_COOKIE = 'palisade_session';
 export const IDLE_MS = 30 * 60_000;
@@ -113,7 +113,7 @@ export class ConsoleSessions {
     if (wait > 0) throw new PalisadeError('rate_limited', [{ token: 'too_many_sign_in_attempts', message: `Too many failed sign-ins; try again in ${wait} s.` }], wait);
 
     const user = await this.#store.read((tx) => tx.getUserByUsername(username));
-    const ok = verifyPassword(password, user?.password_hash ?? DUMMY_HASH) && user?.password_hash != null;
+    const ok = (await verifyPasswordAsync(password, user?.password_hash ?? DUMMY_HASH)) && user?.password_hash != null;
     if (!ok || !user) {
       this.#fail([userKey, ipKey], now);
       throw unauthenticated('invalid_credentials', WRONG);
