@@ -14,6 +14,8 @@ import { ProvisionPage } from './pages/provision-page.tsx';
 import { VersionsPage } from './pages/versions-page.tsx';
 import { TrafficMapPage } from './pages/traffic-map-page.tsx';
 import { ExplorerPage } from './pages/explorer-page.tsx';
+import { UsersPage } from './pages/users-page.tsx';
+import { UserPage } from './pages/user-page.tsx';
 
 export const ROUTES: readonly RouteEntry[] = [
   { path: '/rule-sets', title: 'Rule sets', nav: 'Policy', component: RuleSetsPage },
@@ -30,4 +32,6 @@ export const ROUTES: readonly RouteEntry[] = [
   { path: '/traffic-map', title: 'Traffic map', nav: 'Visibility', component: TrafficMapPage },
   { path: '/explorer', title: 'Explorer', nav: 'Visibility', component: ExplorerPage },
   { path: '/events', title: 'Events', nav: 'Admin', component: EventsPage },
+  { path: '/users', title: 'Users', nav: 'Admin', component: UsersPage },
+  { path: '/users/:id', title: 'User', component: UserPage },
 ];

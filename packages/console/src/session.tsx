@@ -10,6 +10,8 @@ import type { Role } from './page.ts';
 
 export interface Session {
   readonly username: string;
+  /** `/users/3` — the signed-in user (their API keys, their password). */
+  readonly userHref: string;
   readonly fullName: string;
   readonly role: Role;
   readonly org: number;
@@ -36,6 +38,7 @@ export function useSession(): Session {
 
 /** What `/api/v2/login` answers (sign-in and "who am I"). */
 export interface Me {
+  readonly href: string;
   readonly username: string;
   readonly full_name: string;
   readonly role: Role;
@@ -50,6 +53,7 @@ export function isRole(x: unknown): x is Role {
 export function sessionOf(me: Me, signOut: () => Promise<void>): Session {
   return {
     username: me.username,
+    userHref: me.href,
     fullName: me.full_name,
     role: me.role,
     org: me.org_id,

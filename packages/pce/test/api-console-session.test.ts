@@ -126,7 +126,10 @@ describe('console sessions over the API', () => {
     const fresh = cookieOf(await login('pw-user', 'second password 2'));
     // Self through a console session: the current password is required.
     const noCurrent = await asSession('PUT', `${href}/password`, fresh, { password: 'third password 3' });
-    assert.equal(noCurrent.status, 401);
+    assert.equal(noCurrent.status, 406);
+    assert.match(noCurrent.text, /body\.current_password: the current password is wrong/);
+    // The session survives a wrong current password (a 401 would sign the console out).
+    assert.equal((await asSession('GET', '/api/v2/login', fresh)).status, 200);
     const withCurrent = await asSession('PUT', `${href}/password`, fresh, { password: 'third password 3', current_password: 'second password 2' });
     assert.equal(withCurrent.status, 204, withCurrent.text);
     // A ruleset_manager cannot set another user's password; short passwords are refused at the field.

@@ -15,6 +15,7 @@ import { Modal } from '../components/modal.tsx';
 import { PageHeader } from '../components/page-header.tsx';
 import { Loading } from '../components/progress.tsx';
 import { notify } from '../components/toast.tsx';
+import { CopyButton } from '../components/copy-button.tsx';
 import { useFetch } from '../components/use-fetch.ts';
 import type { PageProps } from '../page.ts';
 import { useSession } from '../session.tsx';
@@ -35,28 +36,6 @@ interface Profile {
 }
 
 const FINGERPRINT_KEY = 'palisade.pce-fingerprint';
-
-function CopyButton(props: { text: string; testid: string }) {
-  const [done, setDone] = useState(false);
-  return (
-    <button
-      type="button"
-      class="button"
-      data-testid={props.testid}
-      onClick={async () => {
-        try {
-          await navigator.clipboard.writeText(props.text);
-          setDone(true);
-          setTimeout(() => setDone(false), 2000);
-        } catch {
-          notify.error('The browser refused the clipboard: select the text and copy it');
-        }
-      }}
-    >
-      {done ? 'Copied ✓' : 'Copy'}
-    </button>
-  );
-}
 
 function Command(props: { title: string; text: string; testid: string }) {
   return (

@@ -14,7 +14,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
-import { forbidden, invalid, unauthenticated } from '@palisade/core/errors.ts';
+import { forbidden, invalid } from '@palisade/core/errors.ts';
 import { parseInput } from '@palisade/core/validate.ts';
 import { roleAtLeast } from '@palisade/core/model/users.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -140,7 +140,8 @@ export function sessionRoutes(r: RouteRegistry, pce: Pce): void {
       const self = u.id === p.userId;
       if (!self && !roleAtLeast(p.role, u.role)) throw forbidden('insufficient_role', `a ${p.role} cannot set the password of a ${u.role}`);
       if (self && p.keyId.startsWith('console:') && u.password_hash !== null && !verifyPassword(body.current_password ?? '', u.password_hash)) {
-        throw unauthenticated('invalid_credentials', 'The current password is wrong.');
+        // 406 at the field, not 401: the session itself is fine, and a console treats 401 as signed out.
+        throw invalid('invalid_current_password', 'body.current_password: the current password is wrong');
       }
       await tx.setUserPassword(p.org, u.id, hashPassword(body.password));
       await tx.deleteConsoleSessionsOfUser(p.org, u.id);
