@@ -10,8 +10,8 @@ describe('explorer filters in the URL', () => {
   it('round-trip through the query string, keeping only what differs from the defaults', () => {
     const f: ExplorerFilters = {
       ...DEFAULT_FILTERS,
-      src: { ...EMPTY_SIDE, labels: ['/orgs/1/labels/1', '/orgs/1/labels/3'], excludeIps: ['10.0.0.9'] },
-      dst: { ...EMPTY_SIDE, workloads: ['/orgs/1/workloads/abc-1'], ips: ['198.51.100.0/24'] },
+      src: { ...EMPTY_SIDE, labels: ['/orgs/1/labels/1', '/orgs/1/labels/3'], labelGroups: ['/orgs/1/sec_policy/active/label_groups/7'], excludeIps: ['10.0.0.9'], excludeIpLists: ['/orgs/1/sec_policy/active/ip_lists/2'] },
+      dst: { ...EMPTY_SIDE, workloads: ['/orgs/1/workloads/abc-1'], ipLists: ['/orgs/1/sec_policy/active/ip_lists/3'], ips: ['198.51.100.0/24'], excludeLabelGroups: ['/orgs/1/sec_policy/active/label_groups/8'] },
       services: ['443/tcp', '53/udp'],
       decisions: ['blocked', 'potentially_blocked'],
       range: 'custom',
@@ -68,6 +68,17 @@ describe('explorer filters → traffic query body', () => {
       exclude: [],
     });
     assert.deepEqual(body['destinations'], { include: [], exclude: [] });
+  });
+  it('label groups and IP lists are alternatives of their own, and exclusions', () => {
+    const lg = '/orgs/1/sec_policy/active/label_groups/7';
+    const ipl = '/orgs/1/sec_policy/active/ip_lists/3';
+    const { body, errors } = toQueryBody({ ...DEFAULT_FILTERS, src: { ...EMPTY_SIDE, labels: ['/orgs/1/labels/1'], labelGroups: [lg], ipLists: [ipl], excludeIpLists: [ipl], excludeLabelGroups: [lg] } }, keyOf, NOW);
+    assert.deepEqual(errors, {});
+    assert.deepEqual(body['sources'], {
+      include: [[{ label: { href: '/orgs/1/labels/1' } }], [{ label_group: { href: lg } }], [{ ip_list: { href: ipl } }]],
+      exclude: [{ label_group: { href: lg } }, { ip_list: { href: ipl } }],
+    });
+    assert.equal(isUnfiltered({ ...DEFAULT_FILTERS, dst: { ...EMPTY_SIDE, ipLists: [ipl] } }), false);
   });
   it('exclusions, services, decisions, max and the time range', () => {
     const { body, errors } = toQueryBody(

@@ -7,10 +7,16 @@ import { DECISIONS, toDecision, type PolicyDecision } from '../decision-palette.
 
 export interface SideFilters {
   readonly labels: readonly string[];
+  /** Active label groups (any of their labels, sub-groups included). */
+  readonly labelGroups: readonly string[];
   readonly workloads: readonly string[];
+  /** Active IP lists (any of their ranges, less their exclusions). */
+  readonly ipLists: readonly string[];
   readonly ips: readonly string[];
   readonly excludeLabels: readonly string[];
+  readonly excludeLabelGroups: readonly string[];
   readonly excludeWorkloads: readonly string[];
+  readonly excludeIpLists: readonly string[];
   readonly excludeIps: readonly string[];
 }
 
@@ -45,15 +51,19 @@ export interface ExplorerFilters {
 export const DEFAULT_MAX_RESULTS = 1000;
 export const MAX_MAX_RESULTS = 100_000;
 
-export const EMPTY_SIDE: SideFilters = { labels: [], workloads: [], ips: [], excludeLabels: [], excludeWorkloads: [], excludeIps: [] };
+export const EMPTY_SIDE: SideFilters = { labels: [], labelGroups: [], workloads: [], ipLists: [], ips: [], excludeLabels: [], excludeLabelGroups: [], excludeWorkloads: [], excludeIpLists: [], excludeIps: [] };
 export const DEFAULT_FILTERS: ExplorerFilters = { src: EMPTY_SIDE, dst: EMPTY_SIDE, services: [], excludeServices: [], decisions: [], range: '24h', from: '', to: '', max: DEFAULT_MAX_RESULTS, either: false };
 
 const SIDE_KEYS: readonly [keyof SideFilters, string][] = [
   ['labels', 'l'],
+  ['labelGroups', 'lg'],
   ['workloads', 'w'],
+  ['ipLists', 'ipl'],
   ['ips', 'ip'],
   ['excludeLabels', 'xl'],
+  ['excludeLabelGroups', 'xlg'],
   ['excludeWorkloads', 'xw'],
+  ['excludeIpLists', 'xipl'],
   ['excludeIps', 'xip'],
 ];
 
@@ -161,7 +171,7 @@ const MAX_ALTERNATIVES = 100;
 
 /**
  * The include side: labels of one key are alternatives (app=a OR app=b), of different keys all
- * apply (app=a AND env=prod); workloads and IPs are further alternatives.
+ * apply (app=a AND env=prod); label groups, workloads, IP lists and IPs are further alternatives.
  */
 function sideBody(s: SideFilters, labelKey: (href: string) => string | undefined, field: string, errors: Record<string, string>): Record<string, unknown> {
   const byKey = new Map<string, string[]>();
@@ -173,11 +183,19 @@ function sideBody(s: SideFilters, labelKey: (href: string) => string | undefined
   for (const hrefs of byKey.values()) combos = combos.flatMap((c) => hrefs.map((h) => [...c, h]));
   const include: unknown[][] = [
     ...combos.map((c) => c.map((href) => ({ label: { href } }))),
+    ...s.labelGroups.map((href) => [{ label_group: { href } }]),
     ...s.workloads.map((href) => [{ workload: { href } }]),
+    ...s.ipLists.map((href) => [{ ip_list: { href } }]),
     ...s.ips.map((ip) => [{ ip_address: ip }]),
   ];
-  if (include.length > MAX_ALTERNATIVES) errors[`${field}.labels`] = `${include.length} alternatives (label combinations, workloads, IPs); at most ${MAX_ALTERNATIVES}: choose fewer`;
-  const exclude = [...s.excludeLabels.map((href) => ({ label: { href } })), ...s.excludeWorkloads.map((href) => ({ workload: { href } })), ...s.excludeIps.map((ip) => ({ ip_address: ip }))];
+  if (include.length > MAX_ALTERNATIVES) errors[`${field}.labels`] = `${include.length} alternatives (label combinations, label groups, workloads, IP lists, IPs); at most ${MAX_ALTERNATIVES}: choose fewer`;
+  const exclude = [
+    ...s.excludeLabels.map((href) => ({ label: { href } })),
+    ...s.excludeLabelGroups.map((href) => ({ label_group: { href } })),
+    ...s.excludeWorkloads.map((href) => ({ workload: { href } })),
+    ...s.excludeIpLists.map((href) => ({ ip_list: { href } })),
+    ...s.excludeIps.map((ip) => ({ ip_address: ip })),
+  ];
   if (exclude.length > MAX_ALTERNATIVES) errors[`${field}.exclude`] = `at most ${MAX_ALTERNATIVES} exclusions`;
   return { include, exclude };
 }

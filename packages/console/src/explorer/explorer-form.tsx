@@ -7,6 +7,7 @@ import { CheckboxField, SelectField, TextField } from '../components/field.tsx';
 import { LabelPicker } from '../components/label-picker.tsx';
 import { DECISIONS, DECISION_STYLES } from '../decision-palette.ts';
 import { DEFAULT_FILTERS, MAX_MAX_RESULTS, TIME_RANGES, type ExplorerFilters, type SideFilters, type TimeRange } from './explorer-filters.ts';
+import { PolicyObjectPicker } from './policy-object-picker.tsx';
 import { WorkloadPicker } from './workload-picker.tsx';
 
 const split = (s: string): string[] =>
@@ -18,7 +19,7 @@ const split = (s: string): string[] =>
 function SideFields(props: { title: string; prefix: 'src' | 'dst'; side: SideFilters; onChange: (s: SideFilters) => void; errors: Readonly<Record<string, string>> }) {
   const s = props.side;
   const set = (patch: Partial<SideFilters>): void => props.onChange({ ...s, ...patch });
-  const excluded = s.excludeLabels.length + s.excludeWorkloads.length + s.excludeIps.length;
+  const excluded = s.excludeLabels.length + s.excludeLabelGroups.length + s.excludeWorkloads.length + s.excludeIpLists.length + s.excludeIps.length;
   const err = (k: string): string[] => (props.errors[`${props.prefix}.${k}`] ? [props.errors[`${props.prefix}.${k}`] ?? ''] : []);
   return (
     <fieldset class="explorer-side" data-testid={`explorer-${props.prefix}`}>
@@ -32,7 +33,9 @@ function SideFields(props: { title: string; prefix: 'src' | 'dst'; side: SideFil
           </div>
         ))}
       </div>
+      <PolicyObjectPicker label="Label groups" type="label_groups" value={s.labelGroups} onChange={(labelGroups) => set({ labelGroups })} testid={`${props.prefix}-label-groups`} />
       <WorkloadPicker label="Workloads" value={s.workloads} onChange={(workloads) => set({ workloads })} testid={`${props.prefix}-workloads`} />
+      <PolicyObjectPicker label="IP lists" type="ip_lists" value={s.ipLists} onChange={(ipLists) => set({ ipLists })} testid={`${props.prefix}-ip-lists`} />
       <TextField label="IP addresses or CIDR blocks" name={`${props.prefix}-ips`} testid={`${props.prefix}-ips`} value={s.ips.join(', ')} placeholder="10.0.0.5, 192.168.0.0/24" onInput={(v) => set({ ips: split(v) })} />
       <details open={excluded > 0}>
         <summary>Exclude{excluded > 0 ? ` (${excluded})` : ''}</summary>
@@ -40,7 +43,9 @@ function SideFields(props: { title: string; prefix: 'src' | 'dst'; side: SideFil
           <span class="field-label">Labels</span>
           <LabelPicker multiple value={s.excludeLabels} onChange={(excludeLabels) => set({ excludeLabels })} testid={`${props.prefix}-xlabels`} />
         </div>
+        <PolicyObjectPicker label="Label groups" type="label_groups" value={s.excludeLabelGroups} onChange={(excludeLabelGroups) => set({ excludeLabelGroups })} testid={`${props.prefix}-xlabel-groups`} />
         <WorkloadPicker label="Workloads" value={s.excludeWorkloads} onChange={(excludeWorkloads) => set({ excludeWorkloads })} testid={`${props.prefix}-xworkloads`} />
+        <PolicyObjectPicker label="IP lists" type="ip_lists" value={s.excludeIpLists} onChange={(excludeIpLists) => set({ excludeIpLists })} testid={`${props.prefix}-xip-lists`} />
         <TextField label="IP addresses" name={`${props.prefix}-xips`} testid={`${props.prefix}-xips`} value={s.excludeIps.join(', ')} errors={err('exclude')} onInput={(v) => set({ excludeIps: split(v) })} />
       </details>
     </fieldset>

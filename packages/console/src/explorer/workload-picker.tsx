@@ -6,6 +6,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api/client.ts';
 import { useSession } from '../session.tsx';
+import { HrefChips } from './href-chips.tsx';
 import { parseWorkload, type WorkloadRef } from '../traffic-map/traffic-model.ts';
 
 const names = new Map<string, string>();
@@ -81,18 +82,7 @@ export function WorkloadPicker(props: { label: string; value: readonly string[];
             ))}
         </ul>
       )}
-      {props.value.length > 0 && (
-        <span class="chips">
-          {props.value.map((h) => (
-            <span class="chip" key={h}>
-              <span class="chip-value">{names.get(h) ?? h.slice(h.lastIndexOf('/') + 1)}</span>
-              <button type="button" class="icon-button" aria-label={`Remove ${names.get(h) ?? h}`} onClick={() => props.onChange(props.value.filter((x) => x !== h))}>
-                ×
-              </button>
-            </span>
-          ))}
-        </span>
-      )}
+      <HrefChips value={props.value} nameOf={(h) => names.get(h)} onChange={props.onChange} />
     </div>
   );
 }
