@@ -128,6 +128,9 @@ describe('console main journey (Chromium)', () => {
     const result = page.getByTestId('provision-result');
     await result.waitFor();
     assert.match(await result.innerText(), /Version 1 is active/);
+    // The provision's warning names the pair and links to the rule set it is about.
+    assert.match(await result.getByTestId('provision-warnings').innerText(), /web-1 ↔ db-1 \(idle\)/);
+    assert.match((await result.getByTestId('provision-warning-link').first().getAttribute('href')) ?? '', /#\/rule-sets\/\d+$/);
     await page.getByTestId('empty-state').waitFor();
     await b.screenshot(page, 'journey-07-provisioned');
 

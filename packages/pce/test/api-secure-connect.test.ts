@@ -126,6 +126,13 @@ describe('SecureConnect warnings', () => {
       const rule = (obj(r)['rules'] as { href: string }[])[0]?.href ?? '';
       const again = obj(await t.api('get', rule));
       assert.ok(JSON.stringify(again['warnings']).includes(peerName), 'the rule answers its warnings when read');
+      // Provisioning carries the warning too, with the href of the rule it is about.
+      const prov = await t.api('post', '/orgs/1/sec_policy', { update_description: `warn ${what}` });
+      assert.equal(prov.status, 201, prov.text);
+      const provWarnings = obj(prov)['warnings'] as { message: string; href?: string }[];
+      const about = provWarnings.find((w) => w.message.includes(peerName));
+      assert.ok(about, prov.text);
+      assert.equal(about.href?.replace(/\/sec_policy\/(draft|active|\d+)\//, '/sec_policy/X/'), rule.replace(/\/sec_policy\/(draft|active|\d+)\//, '/sec_policy/X/'));
     });
   }
 });

@@ -30,7 +30,34 @@ interface ProvisionResult {
   readonly href: string;
   readonly version: number;
   readonly workloads_affected: number;
-  readonly warnings: ApiMessage[];
+  /** `href`: the rule a warning is about (`…/rule_sets/3/sec_rules/7`), when the PCE knows it. */
+  readonly warnings: (ApiMessage & { readonly href?: string })[];
+}
+
+/** The console path of the rule set an object href belongs to, if any. */
+export function ruleSetPathOf(href: string | undefined): string | undefined {
+  const m = href === undefined ? null : /\/rule_sets\/(\d+)(?:\/|$)/.exec(href);
+  return m?.[1] === undefined ? undefined : `/rule-sets/${m[1]}`;
+}
+
+function ProvisionWarnings(props: { warnings: ProvisionResult['warnings'] }) {
+  return (
+    <div data-testid="provision-warnings">
+      {props.warnings.map((w, i) => {
+        const path = ruleSetPathOf(w.href);
+        return (
+          <div key={i} class="provision-warning">
+            <NoteList notes={[{ severity: 'warning', token: w.token, message: w.message }]} testid={`provision-warning-${i}`} />
+            {path && (
+              <a href={link(path)} data-testid="provision-warning-link">
+                Open the rule set
+              </a>
+            )}
+          </div>
+        );
+      })}
+    </div>
+  );
 }
 
 async function getOrUndefined(href: string): Promise<unknown> {
@@ -139,7 +166,7 @@ export function ProvisionPage(_props: PageProps) {
       {result && (
         <div class="panel" data-testid="provision-result" role="status">
           <strong>Version {result.version} is active.</strong> {result.workloads_affected} workload(s) affected. <a href={link('/versions')}>See versions</a>
-          {result.warnings.length > 0 && <NoteList notes={result.warnings.map((w) => ({ severity: 'warning', token: w.token, message: w.message }))} testid="provision-warnings" />}
+          {result.warnings.length > 0 && <ProvisionWarnings warnings={result.warnings} />}
         </div>
       )}
       <ErrorList error={general.length > 0 ? new ApiError(406, general) : undefined} />

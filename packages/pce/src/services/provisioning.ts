@@ -93,7 +93,8 @@ export interface ProvisionResult {
   readonly version: number;
   readonly commit_message: string;
   readonly workloads_affected: number;
-  readonly warnings: { token: string; message: string }[];
+  /** `href`: the rule (or other object) the warning is about, when known. */
+  readonly warnings: { token: string; message: string; href?: string }[];
 }
 
 export async function provision(pce: Pce, p: Principal, input: { update_description: string; change_subset?: ChangeSubset | undefined }): Promise<ProvisionResult> {
@@ -122,7 +123,7 @@ export async function provision(pce: Pce, p: Principal, input: { update_descript
     const workloadsAffected = await affectedWorkloads(tx, p.org, rows, latest, lazyInventory);
     const changes = rows.map((r) => ({ type: r.type, id: r.id, change: r.change }));
     await tx.insertVersion({ org_id: p.org, version, commit_message: input.update_description, created_at: now, created_by: p.keyId, workloads_affected: workloadsAffected, changes: JSON.stringify(changes) });
-    const warnings = warningsOf(diags).map((d) => ({ token: d.token, message: d.message }));
+    const warnings = warningsOf(diags).map((d) => ({ token: d.token, message: d.message, ...(d.href !== undefined ? { href: d.href } : {}) }));
     await recordEvent(tx, pce.env, p.org, p, 'sec_policy.create', [{ resource: { type: 'sec_policy', href: `/orgs/${p.org}/sec_policy/${version}`, name: input.update_description }, change_type: 'create', after: { version, changes } }], { notifications: warnings });
     return { href: `/orgs/${p.org}/sec_policy/${version}`, version, commit_message: input.update_description, workloads_affected: workloadsAffected, warnings };
   });
