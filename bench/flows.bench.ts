@@ -16,7 +16,9 @@
  * Org: 80 labels, 2,000 managed workloads (4 labels each, modes mixed), 100 rules, provisioned.
  * Env: FLOWS_BENCH_ROWS (default 10,000,000), FLOWS_BENCH_INGEST (default 300,000),
  * FLOWS_BENCH_ONLY (ingest,sqlite10m,pg10m), FLOWS_BENCH_SQLITE_FILE (keep the 10M SQLite
- * file there and reuse it on the next run), FLOWS_BENCH_RUNS (query runs, default 10).
+ * file there and reuse it on the next run), FLOWS_BENCH_PG_URL (the 10M PostgreSQL flows in
+ * that database, loaded by the first run and reused by the next ones, instead of a throwaway
+ * server), FLOWS_BENCH_RUNS (query runs, default 10).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg as osLoadavg, tmpdir } from 'node:os';
@@ -281,6 +283,12 @@ async function sqliteLoad(path: string): Promise<void> {
 async function postgres10M(url: string): Promise<void> {
   const store = await openPostgresStore(url);
   try {
+    // A database of FLOWS_BENCH_PG_URL already loaded by an earlier run is reused.
+    if ((await store.read((tx) => tx.listOrgs())).length > 0) {
+      console.log(`PostgreSQL: reusing ${fmt(await store.read((tx) => tx.countFlows(1)))} flows at ${url}`);
+      await queryBench('PostgreSQL', store);
+      return;
+    }
     await newOrg(store);
     const sets = await internSets(store);
     const client = new pg.Client({ connectionString: url });
@@ -331,12 +339,16 @@ if (only.includes('ingest')) {
   }
 }
 if (only.includes('sqlite10m')) await sqlite10M();
+const pgUrl = process.env['FLOWS_BENCH_PG_URL'];
 if (only.includes('pg10m') && withPg && process.env['FLOWS_BENCH_PG_10M'] !== '0') {
-  // A server of its own: the 10M table is not shared with the ingest run.
-  const server = await startPostgres();
-  try {
-    await postgres10M(server.url);
-  } finally {
-    await server.stop();
+  if (pgUrl !== undefined) await postgres10M(pgUrl);
+  else {
+    // A server of its own: the 10M table is not shared with the ingest run.
+    const server = await startPostgres();
+    try {
+      await postgres10M(server.url);
+    } finally {
+      await server.stop();
+    }
   }
 }
