@@ -9,19 +9,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Fleet, nsExec, waitFor, type Host } from './support/fleet.ts';
+import { bringUpIke, Fleet, ipsecDir, nsExec, venCharonPid, venIkeSas, venSwanctl, waitFor, type Host, type VenIkeSa } from './support/fleet.ts';
 
 const hasCharon = ['/usr/sbin/charon-systemd', '/usr/sbin/swanctl'].every((f) => existsSync(f));
 const skip = process.getuid?.() !== 0 ? 'needs root for network namespaces' : !hasCharon ? 'needs strongSwan (scripts/install-test-deps.sh)' : false;
-
-interface IkeSa {
-  conn: string;
-  uniqueId: number;
-  state: string;
-}
 
 interface ScView {
   peers: { workload: { href: string }; state: string; reason?: string }[];
@@ -38,35 +32,12 @@ describe('VEN SecureConnect in network namespaces', { skip, timeout: 300_000 }, 
   const workloadHref = new Map<Host, string>();
   const charonPids = new Set<number>();
 
-  const ipsecDir = (h: Host): string => join(h.dataDir, 'ipsec');
-  const swanctl = (h: Host, args: readonly string[]): string => {
-    const r = spawnSync('swanctl', [...args, '--uri', `unix://${join(ipsecDir(h), 'charon.vici')}`], {
-      encoding: 'utf8',
-      env: { ...process.env, STRONGSWAN_CONF: join(ipsecDir(h), 'strongswan.conf'), SWANCTL_DIR: join(ipsecDir(h), 'swanctl') },
-      timeout: 20_000,
-    });
-    if (r.status !== 0) throw new Error(`swanctl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const ikeSas = (h: Host): IkeSa[] => {
-    let out = '';
-    try {
-      out = swanctl(h, ['--list-sas', '--raw']);
-    } catch {
-      return [];
-    }
-    return [...out.matchAll(/\{([A-Za-z0-9._-]+) \{uniqueid=(\d+) version=\d state=([A-Z_]+)/g)].map((m) => ({ conn: m[1] ?? '', uniqueId: Number(m[2]), state: m[3] ?? '' }));
-  };
+  const swanctl = venSwanctl;
   const idOf = (h: Host): string => (workloadHref.get(h) ?? '').split('/').pop() ?? '';
+  const connTo = (peer: Host): string => `conn-${idOf(peer)}-v4`;
   /** The established IKE SA between `h` and `peer` as `h`'s charon lists it. */
-  const establishedWith = (h: Host, peer: Host): IkeSa | undefined => ikeSas(h).find((s) => s.conn === `conn-${idOf(peer)}-v4` && s.state === 'ESTABLISHED');
-  const charonPid = (h: Host): number | undefined => {
-    const f = join(ipsecDir(h), 'charon.pid');
-    if (!existsSync(f)) return undefined;
-    const pid = Number(readFileSync(f, 'utf8').trim());
-    if (Number.isInteger(pid)) charonPids.add(pid);
-    return pid;
-  };
+  const establishedWith = (h: Host, peer: Host): VenIkeSa | undefined => venIkeSas(h).find((s) => s.conn === connTo(peer) && s.state === 'ESTABLISHED');
+  const charonPid = (h: Host): number | undefined => venCharonPid(h, charonPids);
   const alive = (pid: number): boolean => {
     try {
       process.kill(pid, 0);
@@ -75,24 +46,7 @@ describe('VEN SecureConnect in network namespaces', { skip, timeout: 300_000 }, 
       return false;
     }
   };
-  /** Any packet brings IKE up on demand (trap policy); the SYN itself is dropped (no CHILD SA). */
-  const bringUp = async (from: Host, to: Host): Promise<IkeSa> => {
-    try {
-      return await waitFor(`IKE between ${from.ns} and ${to.ns}`, async () => {
-        if (!establishedWith(from, to) || !establishedWith(to, from)) {
-          await fleet.connects(from, to, 5432);
-          // After a failed CHILD SA the kernel keeps the larval acquire state (net.core.xfrm_acq_expires),
-          // so the trap stays quiet for a while: initiate explicitly (the CHILD SA fails, IKE comes up).
-          if (!establishedWith(from, to)) spawnSync('swanctl', ['--initiate', '--child', `conn-${idOf(to)}-v4`, '--timeout', '8', '--uri', `unix://${join(ipsecDir(from), 'charon.vici')}`], { env: { ...process.env, STRONGSWAN_CONF: join(ipsecDir(from), 'strongswan.conf') }, timeout: 15_000 });
-        }
-        const a = establishedWith(from, to);
-        return a && establishedWith(to, from) ? a : undefined;
-      }, 40_000, 500);
-    } catch (err) {
-      const tail = (h: Host): string => readFileSync(join(ipsecDir(h), 'charon.log'), 'utf8').split('\n').slice(-15).join('\n');
-      throw new Error(`${String(err)}\n${from.ns}: ${JSON.stringify(ikeSas(from))}\n${to.ns}: ${JSON.stringify(ikeSas(to))}\n--- ${from.ns} log\n${tail(from)}\n--- ${to.ns} log\n${tail(to)}`);
-    }
-  };
+  const bringUp = (from: Host, to: Host): Promise<VenIkeSa> => bringUpIke(fleet, from, to, connTo);
   const table = (h: Host): string => {
     try {
       return nsExec(h.ns, 'nft', ['list', 'table', 'inet', 'palisade']);

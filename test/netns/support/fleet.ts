@@ -3,9 +3,9 @@
  * its own namespace on the bridge (192.0.2.254), and real VEN daemons started as child
  * processes inside the host namespaces. Everything created here is torn down by `close()`.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -270,5 +270,86 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Where a host's VEN keeps its own charon (config, vici socket, log). */
+export function ipsecDir(host: Host): string {
+  return join(host.dataDir, 'ipsec');
+}
+
+/**
+ * The PID of the charon a host's VEN runs (its PID file), or undefined; every PID seen is added
+ * to `seen`, so a test can kill by PID whatever a killed VEN left behind.
+ */
+export function venCharonPid(host: Host, seen: Set<number>): number | undefined {
+  const f = join(ipsecDir(host), 'charon.pid');
+  if (!existsSync(f)) return undefined;
+  const pid = Number(readFileSync(f, 'utf8').trim());
+  if (Number.isInteger(pid)) seen.add(pid);
+  return pid;
+}
+
+/** `swanctl` against the charon a host's VEN runs (its vici socket and config under `<data-dir>/ipsec`). */
+export function venSwanctl(host: Host, args: readonly string[]): string {
+  const dir = ipsecDir(host);
+  const r = spawnSync('swanctl', [...args, '--uri', `unix://${join(dir, 'charon.vici')}`], {
+    encoding: 'utf8',
+    env: { ...process.env, STRONGSWAN_CONF: join(dir, 'strongswan.conf'), SWANCTL_DIR: join(dir, 'swanctl') },
+    timeout: 20_000,
+  });
+  if (r.status !== 0) throw new Error(`swanctl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+export interface VenIkeSa {
+  readonly conn: string;
+  readonly uniqueId: number;
+  readonly state: string;
+}
+
+/** The IKE SAs a host's charon holds (none when it does not run). */
+export function venIkeSas(host: Host): VenIkeSa[] {
+  let out = '';
+  try {
+    out = venSwanctl(host, ['--list-sas', '--raw']);
+  } catch {
+    return [];
+  }
+  return [...out.matchAll(/\{([A-Za-z0-9._-]+) \{uniqueid=(\d+) version=\d state=([A-Z_]+)/g)].map((m) => ({ conn: m[1] ?? '', uniqueId: Number(m[2]), state: m[3] ?? '' }));
+}
+
+/** The last lines of a host's charon log, for failure messages. */
+export function charonLogTail(host: Host, lines = 15): string {
+  try {
+    return readFileSync(join(ipsecDir(host), 'charon.log'), 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no charon log)';
+  }
+}
+
+/**
+ * Brings IKE up between two VEN hosts and returns `from`'s established IKE SA. `conn(peer)` is
+ * the connection name a host uses for `peer`. Any packet brings IKE up on demand (trap policy;
+ * the packet itself is dropped: no ESP in this kernel, so no CHILD SA). After a failed CHILD SA
+ * the kernel keeps the larval acquire state (net.core.xfrm_acq_expires), so the trap stays
+ * quiet for a while: `from` also initiates explicitly (the CHILD SA fails, IKE comes up).
+ */
+export async function bringUpIke(fleet: Fleet, from: Host, to: Host, conn: (peer: Host) => string, timeoutMs = 40_000): Promise<VenIkeSa> {
+  const established = (h: Host, peer: Host): VenIkeSa | undefined => venIkeSas(h).find((s) => s.conn === conn(peer) && s.state === 'ESTABLISHED');
+  try {
+    return await waitFor(`IKE between ${from.ns} and ${to.ns}`, async () => {
+      if (!established(from, to) || !established(to, from)) {
+        await fleet.connects(from, to, 5432);
+        if (!established(from, to)) {
+          const dir = ipsecDir(from);
+          spawnSync('swanctl', ['--initiate', '--child', conn(to), '--timeout', '8', '--uri', `unix://${join(dir, 'charon.vici')}`], { env: { ...process.env, STRONGSWAN_CONF: join(dir, 'strongswan.conf') }, timeout: 15_000 });
+        }
+      }
+      const a = established(from, to);
+      return a && established(to, from) ? a : undefined;
+    }, timeoutMs, 500);
+  } catch (err) {
+    throw new Error(`${String(err)}\n${from.ns}: ${JSON.stringify(venIkeSas(from))}\n${to.ns}: ${JSON.stringify(venIkeSas(to))}\n--- ${from.ns} log\n${charonLogTail(from)}\n--- ${to.ns} log\n${charonLogTail(to)}`);
   }
 }

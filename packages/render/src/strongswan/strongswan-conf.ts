@@ -4,6 +4,22 @@
  * charon on the host), `install_routes = no` (transport mode: routing unchanged), its own
  * vici socket and file log, half-open limits raised for bulk SA setup, and one key per line
  * (`a { b = c  d = e }` on one line fails to parse).
+ *
+ * Recovery after a peer comes back (a restarted host, a charon that died) is bounded here and by
+ * `keyingtries = 0` in swanctl.conf. With charon's defaults an attempt toward an absent peer
+ * retransmits after 4, 7, 13, 23 and 42 s, gives up 165 s after it began, and charon sets the
+ * kernel's larval (acquire) state to live just as long (`net.core.xfrm_acq_expires`): a peer back
+ * after the last retransmission (90 s) was not tried again before the attempt expired, and
+ * packets meanwhile raise no new acquire, so the pair stayed apart for up to ~2 min and longer
+ * when the applications' own retries (TCP SYN backoff) missed the next window. Now:
+ * - `retransmit_limit = 10`: an attempt in progress retransmits at least every 10 s, so a peer
+ *   that answers again is reached within 10 s;
+ * - `xfrm_acq_expires = 10`: a larval state lasts 10 s, so after an attempt that ended for good
+ *   (the peer answered before its connections were loaded: NO_PROPOSAL_CHOSEN, or an
+ *   authentication failure) the next packet raises a new acquire within 10 s. While an attempt
+ *   is in progress charon ignores those acquires ("connection attempt pending").
+ *
+ * The file log names the IKE SA on each line (`ike_name`) and carries a timestamp.
  */
 export const CHARON_PLUGINS =
   'random nonce openssl pem pkcs1 pkcs8 pkcs12 x509 revocation constraints pubkey kdf gcm aes sha1 sha2 hmac gmp curve25519 kernel-netlink socket-default vici updown';
@@ -32,10 +48,14 @@ export function renderStrongswanConf(o: StrongswanConfOptions): string {
     '\tblock_threshold = 1000',
     '\tcookie_threshold = 1000',
     '\tcookie_threshold_ip = 1000',
+    '\tretransmit_limit = 10',
     '\tfilelog {',
     '\t\tcharon {',
     `\t\t\tpath = ${o.log}`,
     '\t\t\tflush_line = yes',
+    '\t\t\tike_name = yes',
+    '\t\t\ttime_format = %Y-%m-%dT%H:%M:%S',
+    '\t\t\ttime_add_ms = yes',
     '\t\t\tdefault = 1',
     ...levels,
     '\t\t}',
@@ -44,6 +64,9 @@ export function renderStrongswanConf(o: StrongswanConfOptions): string {
     '\t\tdefault = -1',
     '\t}',
     '\tplugins {',
+    '\t\tkernel-netlink {',
+    '\t\t\txfrm_acq_expires = 10',
+    '\t\t}',
     '\t\tvici {',
     `\t\t\tsocket = ${o.vici}`,
     '\t\t}',

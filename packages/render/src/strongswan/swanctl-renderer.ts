@@ -146,6 +146,9 @@ function connectionLines(out: string[], conn: Connection, cert: SwanctlCertifica
     `\t\tproposals = ${IKE_PROPOSALS[conn.version]}`,
     '\t\tmobike = no',
     '\t\tdpd_delay = 30s',
+    // Never give up on a peer while it is wanted: an attempt toward an absent peer keeps
+    // retransmitting (every 10 s at most, strongswan.conf) and reaches it as soon as it is back.
+    '\t\tkeyingtries = 0',
     // IKEv1 cannot rekey an IKE SA, only re-authenticate; IKEv2 rekeys without re-authenticating.
     ...(v1 ? ['\t\trekey_time = 0s', '\t\treauth_time = 4h'] : ['\t\trekey_time = 4h', '\t\treauth_time = 0s']),
   );

@@ -1,7 +1,7 @@
 /**
  * SecureConnect on the host (DESIGN §4; docs/agent-channel.md). The VEN runs its own charon
  * (`charon-systemd`, config under `<data-dir>/ipsec/`, see `charon-files.ts`), renders each
- * delivery with `renderSwanctl` and loads it with `swanctl --load-all --clear`: swanctl replaces
+ * delivery with `renderSwanctl` and loads it with `swanctl --load-all`: swanctl replaces
  * only the connections whose configuration changed and unloads the ones that are gone, so the
  * SAs of unchanged peers stay up. Unloading a connection leaves its SAs running, so after each
  * load the IKE SAs (with their CHILD SAs) of connections no longer configured are terminated by
@@ -20,6 +20,7 @@ import { ensurePrivateDir, readFileIfExists, removeFile, removeTree, writeFileAt
 import { interfaceMtus } from '../sys/net.ts';
 import { runCommand, type CommandResult } from '../sys/run-command.ts';
 import { charonEnv, charonPaths, strongswanConf, type CharonPaths } from './charon-files.ts';
+import { ikeFailures, logTail, type IkeFailure } from './ike-failures.ts';
 import { parseListSas, type IkeSaInfo } from './sa-list.ts';
 
 export interface DeliveredPsk {
@@ -223,8 +224,11 @@ export class SecureConnect {
 
   /** Loads the written configuration, then ends the SAs of connections it no longer has; returns those SAs. */
   private async load(): Promise<EndedSa[]> {
-    // Without --clear on conns: swanctl replaces changed connections only and unloads removed ones.
-    const r = await this.swanctl(['--load-all', '--clear', '--file', this.paths.swanctlConf]);
+    // swanctl replaces changed connections only and unloads removed ones, and it unloads the
+    // shared and private keys no longer in the files. No --clear: it would drop every credential
+    // first and load them again, and an IKE_AUTH arriving in between (a peer whose attempt
+    // retransmits right then) fails for good with AUTHENTICATION_FAILED.
+    const r = await this.swanctl(['--load-all', '--file', this.paths.swanctlConf]);
     if (r.code !== 0) throw new Error(`swanctl --load-all failed (${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`);
     return this.endRemovedSas(connectionNames((await readFileIfExists(this.paths.swanctlConf)) ?? ''));
   }
@@ -371,14 +375,20 @@ export class SecureConnect {
     }
   }
 
+  /** What the per-peer state is made of: charon's SAs and the IKE failures its log tells. */
+  private async observe(): Promise<Observed> {
+    const [read, log] = await Promise.all([this.readSas(), logTail(this.paths.log)]);
+    return { ...read, failures: ikeFailures(log) };
+  }
+
   /** Per peer SA state for `palisade ven status`, read from charon now; null when the plan has no SecureConnect peers. */
   async status(): Promise<SecureConnectStatus | null> {
     const plan = this.plan;
     if (!hasPeers(plan)) return null;
-    const { running, sas, listError } = await this.readSas();
+    const seen = await this.observe();
     const peers = plan.secure_connect.peers.map((p): PeerStatus => {
-      const state = peerState(p, this.errors.get(p.workload), sas, running, listError);
-      const sa = ikeSaOf(p, sas);
+      const state = peerState(p, this.errors.get(p.workload), seen);
+      const sa = ikeSaOf(p, seen.sas);
       return {
         workload: p.workload,
         name: p.name,
@@ -396,8 +406,8 @@ export class SecureConnect {
   async report(): Promise<SecureConnectReport | null> {
     const plan = this.plan;
     if (!hasPeers(plan)) return null;
-    const { running, sas, listError } = await this.readSas();
-    const peers = plan.secure_connect.peers.map((p) => peerState(p, this.errors.get(p.workload), sas, running, listError));
+    const seen = await this.observe();
+    const peers = plan.secure_connect.peers.map((p) => peerState(p, this.errors.get(p.workload), seen));
     const mtus = (await interfaceMtus()).filter((m) => m.mtu > 1400).map((m) => ({ interface: m.name, mtu: m.mtu }));
     return { peers, ...(mtus.length > 0 ? { mtu_warnings: mtus } : {}) };
   }
@@ -408,27 +418,47 @@ export function connectionNames(swanctlConf: string): Set<string> {
   return new Set([...swanctlConf.matchAll(/^\t(conn-[^ ]+) \{$/gm)].map((m) => m[1] ?? ''));
 }
 
+interface Observed {
+  readonly running: boolean;
+  readonly sas: readonly IkeSaInfo[];
+  readonly listError?: string;
+  /** Per connection name, the last IKE failure no establishment cleared (charon's log). */
+  readonly failures: ReadonlyMap<string, IkeFailure>;
+}
+
 /** The PCE keeps reasons up to 1024 characters. */
-function peerState(p: SecureConnectPeer, error: string | undefined, sas: readonly IkeSaInfo[], running: boolean, listError: string | undefined): PeerState {
-  const s = peerStateUncut(p, error, sas, running, listError);
+function peerState(p: SecureConnectPeer, error: string | undefined, seen: Observed): PeerState {
+  const s = peerStateUncut(p, error, seen);
   return s.reason !== undefined && s.reason.length > 1000 ? { ...s, reason: `${s.reason.slice(0, 999)}…` } : s;
 }
 
-function peerStateUncut(p: SecureConnectPeer, error: string | undefined, sas: readonly IkeSaInfo[], running: boolean, listError: string | undefined): PeerState {
+/** The latest IKE failure of any of the peer's connections (one per address family and address). */
+function failureOf(p: SecureConnectPeer, failures: ReadonlyMap<string, IkeFailure>): IkeFailure | undefined {
+  const prefix = `conn-${connectionStem(p)}-v`;
+  let found: IkeFailure | undefined;
+  for (const [conn, f] of failures) if (conn.startsWith(prefix) && (!found || (f.auth && !found.auth))) found = f;
+  return found;
+}
+
+function peerStateUncut(p: SecureConnectPeer, error: string | undefined, seen: Observed): PeerState {
   const base = { workload: { href: p.workload }, ...(p.ike_version ? { ike_version: p.ike_version } : {}) };
   if (!p.capable || p.ike_version === null) return { ...base, state: 'error', reason: 'the peer cannot do SecureConnect (idle, unmanaged or an OS without IPsec): no SA, traffic with it is blocked' };
   if (error) return { ...base, state: 'error', reason: error };
   if (p.auth.method === 'certificate' && p.auth.ca_identity === null) return { ...base, state: 'error', reason: 'the org authenticates with certificates but has no CA identity: no SA, traffic is blocked' };
-  if (!running) return { ...base, state: 'down', reason: 'charon is not running' };
-  if (listError) return { ...base, state: 'down', reason: `cannot read the SAs: ${listError}` };
-  const sa = ikeSaOf(p, sas);
-  if (!sa) return { ...base, state: 'down', reason: 'no IKE SA: the first packet to the peer brings one up (on demand)' };
-  if (sa.state === 'ESTABLISHED' && sa.children.some((c) => c.state === 'INSTALLED')) return { ...base, state: 'up', reason: `IKE SA ${sa.conn} ESTABLISHED, CHILD SA INSTALLED` };
-  if (sa.state === 'ESTABLISHED') {
+  if (!seen.running) return { ...base, state: 'down', reason: 'charon is not running' };
+  if (seen.listError) return { ...base, state: 'down', reason: `cannot read the SAs: ${seen.listError}` };
+  const sa = ikeSaOf(p, seen.sas);
+  if (sa?.state === 'ESTABLISHED' && sa.children.some((c) => c.state === 'INSTALLED')) return { ...base, state: 'up', reason: `IKE SA ${sa.conn} ESTABLISHED, CHILD SA INSTALLED` };
+  if (sa?.state === 'ESTABLISHED') {
     const child = sa.children.map((c) => c.state).join(', ');
     return { ...base, state: 'down', reason: `IKE SA ${sa.conn} ESTABLISHED (IKEv${sa.version}), no CHILD SA installed${child ? ` (${child})` : ''}: no ESP, traffic with the peer is dropped` };
   }
-  return { ...base, state: 'down', reason: `IKE SA ${sa.conn} ${sa.state}` };
+  // No established IKE SA: the last failure says why (an authentication failure needs an operator).
+  const failed = failureOf(p, seen.failures);
+  const last = failed ? `; last IKE attempt failed: ${failed.message}` : '';
+  if (failed?.auth) return { ...base, state: 'error', reason: `IKE authentication with the peer fails: ${failed.message}; no SA, traffic with it is dropped` };
+  if (!sa) return { ...base, state: 'down', reason: `no IKE SA: the first packet to the peer brings one up (on demand)${last}` };
+  return { ...base, state: 'down', reason: `IKE SA ${sa.conn} ${sa.state}${last}` };
 }
 
 /** The peer's most advanced IKE SA: one carrying an installed CHILD SA, else an established one, else any. */
