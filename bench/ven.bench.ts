@@ -118,15 +118,16 @@ async function agentsFigure(): Promise<void> {
     let ready = 0;
     const errors: string[] = [];
     /** Version → CPU ms (user + system) the agent processes spent on it, and how many agents that covers. */
-    const agentCpu = new Map<number, { ms: number; agents: number }>();
+    const agentCpu = new Map<number, { ms: number; agents: number; script: number }>();
     const per = Math.ceil(AGENTS / PROCESSES);
     for (let p = 0; p < PROCESSES; p++) {
       const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ven-fleet-agent.ts'), file, String(p * per), String(Math.min(AGENTS, (p + 1) * per))], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      child.on('message', (m: { type: string; version?: number; t?: number; received?: number; checked?: number; dialed?: number; message?: string; user?: number; system?: number; agents?: number }) => {
-        if (m.type === 'ready') ready++;
+      const handle = (m: { type: string; version?: number; t?: number; received?: number; checked?: number; dialed?: number; message?: string; user?: number; system?: number; agents?: number; script?: number; messages?: unknown[] }): void => {
+        if (m.type === 'batch') for (const x of m.messages ?? []) handle(x as typeof m);
+        else if (m.type === 'ready') ready++;
         else if (m.type === 'cpu' && typeof m.version === 'number') {
-          const c = agentCpu.get(m.version) ?? { ms: 0, agents: 0 };
-          agentCpu.set(m.version, { ms: c.ms + (m.user ?? 0) + (m.system ?? 0), agents: c.agents + (m.agents ?? 0) });
+          const c = agentCpu.get(m.version) ?? { ms: 0, agents: 0, script: 0 };
+          agentCpu.set(m.version, { ms: c.ms + (m.user ?? 0) + (m.system ?? 0), agents: c.agents + (m.agents ?? 0), script: c.script + (m.script ?? 0) });
         }
         else if (m.type === 'ack' && typeof m.version === 'number' && typeof m.t === 'number') {
           (acks.get(m.version) ?? acks.set(m.version, []).get(m.version))?.push(m.t);
@@ -135,7 +136,8 @@ async function agentsFigure(): Promise<void> {
           if (typeof m.dialed === 'number') dialed.set(m.version, Math.max(dialed.get(m.version) ?? 0, m.dialed));
         }
         else if (m.type === 'error' && errors.length < 5) errors.push(String(m.message));
-      });
+      };
+      child.on('message', handle);
       children.push(child);
     }
     const t1 = performance.now();
@@ -175,7 +177,7 @@ async function agentsFigure(): Promise<void> {
         return `${name} p50 ${pct(l, 50)} / p95 ${pct(l, 95)} / max ${l[l.length - 1]}`;
       };
       rows.push(`  round ${round}: version ${prov.version}, ${prov.workloads_affected} workloads affected, provision answered after ${provisioned} ms; TCP connections an agent process opened during the round: ${dialed.get(prov.version) ?? 0} (the most of one process); acks p50 ${pct(lat, 50)} ms, p95 ${pct(lat, 95)} ms, max ${lat[lat.length - 1]} ms`);
-      rows.push(`    CPU: agent processes ${cpu ? (cpu.ms / cpu.agents).toFixed(2) : '?'} ms per delivery (${cpu ? cpu.ms.toFixed(0) : '?'} ms over ${cpu?.agents ?? 0} agents: stream, parse, check, render, ack); PCE ${pceCpuMs.toFixed(0)} ms (provision, push, acks; load average ${loadavg()[0]?.toFixed(2)})`);
+      rows.push(`    CPU: agent processes ${cpu ? (cpu.ms / cpu.agents).toFixed(2) : '?'} ms per delivery (${cpu ? cpu.ms.toFixed(0) : '?'} ms over ${cpu?.agents ?? 0} agents: stream, decode, check, render, ack; nft script rendered: ${cpu ? Math.round(cpu.script / cpu.agents) : '?'} characters per agent); PCE ${pceCpuMs.toFixed(0)} ms (provision, push, acks; load average ${loadavg()[0]?.toFixed(2)})`);
       rows.push(`    timeline (ms after the provision call): ${stage('PCE pushed', pushedAt.values())}; ${stage('agent parsed the event', received.get(prov.version) ?? [])}; ${stage('agent checked + rendered', checked.get(prov.version) ?? [])}; ${stage('PCE committed the ack', committedAt.values())}; ${stage('agent got the ack answered', lat.map((x) => x + start))}`);
     }
     if (profiler && profileDir) {
@@ -183,7 +185,7 @@ async function agentsFigure(): Promise<void> {
       writeFileSync(join(profileDir, 'pce.cpuprofile'), JSON.stringify(profile));
     }
     console.log(`provision → every agent acknowledged (${AGENTS} agents, real channel: pinned TLS, SSE push, POST ack on a kept-alive connection; ${PROCESSES} processes):`);
-    console.log('  each simulated agent parses and checks the delivery (JSON, delivery number, every plan field), renders the full nftables script, and acks the delivery with the plan hash; it does not run nft, write the plan to disk or send heartbeats');
+    console.log('  each simulated agent decodes and checks the delivery as the daemon does (JSON, delivery number, every plan field a delta carries; sets it already holds are kept), renders the nftables script the applier would load (first plan: the full replace; then the set delta or rules update from its last plan, sets it already had reused), and acks the delivery with the plan hash; it does not run nft, write the plan to disk or send heartbeats');
     for (const r of rows) console.log(r);
     console.log(`  worst p95 ${worstP95} ms (target ≤ 1000) ${worstP95 <= 1000 ? 'MET' : 'MISSED'}; worst max ${worstMax} ms (target ≤ 2000) ${worstMax <= 2000 ? 'MET' : 'MISSED'}`);
     if (errors.length > 0) console.log(`  agent errors: ${errors.join(' | ')}`);

@@ -65,6 +65,32 @@ describe('nftables applier (real nft in a netns)', { skip }, () => {
     assert.deepEqual(await a.inspect({ deep: true }), { ok: true });
   });
 
+  it('a rule or mode change with the same sets goes as a rules update: changed chains refilled, members kept, verified', async () => {
+    const a = new NftablesApplier({ nft });
+    const sets = { ps_0000000000000001: ['192.0.2.20', '192.0.2.64/26'], ps_0000000000000002: ['192.0.2.40'] };
+    const first = testPlan({ sets, inbound: [{ peers: 'ps_0000000000000001', port: 443 }] });
+    assert.equal((await a.apply(first, ctx)).kind, 'full');
+    // The member set of a delivered delta is the base's own object (the decoder keeps it); here a copy of the plan keeps the objects too.
+    const more = { ...testPlan({ sets, inbound: [{ peers: 'ps_0000000000000001', port: 443 }, { peers: 'ps_0000000000000002', port: 22 }] }), address_sets: first.address_sets };
+    const out = await a.apply(more, ctx);
+    assert.equal(out.kind, 'rules');
+    assert.match(ruleset(), /tcp dport 22 counter packets \d+ bytes \d+ accept/);
+    assert.match(setMembers('ps_0000000000000001_n4'), /192\.0\.2\.64\/26/);
+    assert.deepEqual(await a.inspect(), { ok: true });
+    assert.deepEqual(await a.inspect({ deep: true }), { ok: true });
+    // Mode full → selective: the chains' policy changes in place, with the rules; members changed in the same file.
+    const selective = testPlan({ mode: 'selective', sets: { ...sets, ps_0000000000000002: ['192.0.2.41'] }, inbound: [{ peers: 'ps_0000000000000001', port: 443 }, { peers: 'ps_0000000000000002', port: 22 }] });
+    assert.equal((await a.apply(selective, ctx)).kind, 'rules');
+    assert.doesNotMatch(ruleset(), /policy drop/);
+    assert.match(setMembers('ps_0000000000000002_v4'), /192\.0\.2\.41/);
+    assert.doesNotMatch(setMembers('ps_0000000000000002_v4'), /192\.0\.2\.40/);
+    assert.deepEqual(await a.inspect({ deep: true }), { ok: true });
+    // A set added: the full replace.
+    const added = testPlan({ mode: 'selective', sets: { ...sets, ps_0000000000000003: ['192.0.2.50'] }, inbound: [{ peers: 'ps_0000000000000003', port: 443 }] });
+    assert.equal((await a.apply(added, ctx)).kind, 'full');
+    assert.deepEqual(await a.inspect({ deep: true }), { ok: true });
+  });
+
   it('the terse listing and the full one give the same structure digest; only the full one has members', async () => {
     const a = new NftablesApplier({ nft });
     await a.apply(testPlan({ sets: { ps_0000000000000001: ['192.0.2.20', '192.0.2.64/26'], ps_0000000000000002: [] } }), ctx);
@@ -169,7 +195,15 @@ describe('nftables applier (real nft in a netns)', { skip }, () => {
 
   it('a swap that loads something else than the plan fails verification and rolls back', async () => {
     let sabotage = false;
-    const a = new NftablesApplier({ nft, render: (p, c) => (sabotage ? renderNftables(p, c).replace('\t\t# allow rules\n', '\t\t# allow rules\n\t\ttcp dport 31337 accept\n') : renderNftables(p, c)) });
+    // Whatever script the applier loads next (a full replace or a rules update), nft gets one rule more than the plan has; the rollback after it is left alone.
+    class SabotagedNft extends Nft {
+      override start(script: string): ReturnType<Nft['start']> {
+        const swap = sabotage ? script.replace('\t\t# allow rules\n', '\t\t# allow rules\n\t\ttcp dport 31337 accept\n') : script;
+        if (swap !== script) sabotage = false;
+        return super.start(swap);
+      }
+    }
+    const a = new NftablesApplier({ nft: new SabotagedNft({ command: ['ip', 'netns', 'exec', ns, 'nft'] }) });
     await a.apply(testPlan({ sets: { ps_0000000000000001: ['192.0.2.20'] }, inbound: [{ peers: 'ps_0000000000000001', port: 443 }] }), ctx);
     const good = ruleset();
     sabotage = true;

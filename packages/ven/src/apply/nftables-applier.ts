@@ -3,8 +3,10 @@
  * (`nft -f`, one kernel transaction: refused = nothing changed, so no separate `nft -c`
  * pass), verify, and on a failed verify roll back to the previous script. A plan that
  * differs from the applied one only in set members goes through the set delta
- * (`renderSetDelta`: elements deleted and added in hash sets, interval sets refilled), not a
- * reload. Only the `inet palisade` table is ever touched.
+ * (`renderSetDelta`: elements deleted and added in hash sets, interval sets refilled), one
+ * that changes rules but keeps the same sets through a rules update (changed chains flushed
+ * and refilled, members untouched: nft-change.ts), not a reload. Only the `inet palisade`
+ * table is ever touched.
  *
  * The verify does not scale with set members: it reads the table back without elements
  * (`nft -j -t list ruleset`, ~12 ms) and compares its structure with the plan, and checks
@@ -15,14 +17,14 @@
 import { PalisadeError } from '@palisade/core/errors.ts';
 import type { WorkloadPlan } from '@palisade/core/compute/index.ts';
 import { writeNftScript } from '@palisade/render/nftables/nftables-renderer.ts';
-import { writeSetDelta } from '@palisade/render/nftables/nftables-set-delta.ts';
 import { buildNftTable, type NftRenderContext, type NftTable } from '@palisade/render/nftables/nft-table.ts';
 import type { CommandResult } from '../sys/run-command.ts';
 import type { Nft } from '../sys/nft.ts';
+import { buildTable, changeScript } from './nft-change.ts';
 import { compareWithPlan, parseLiveTable, type LiveTable } from './nft-live-table.ts';
 import { countScriptElements } from './nft-script-counts.ts';
 
-export type ApplyKind = 'full' | 'delta' | 'unchanged' | 'removed' | 'nothing';
+export type ApplyKind = 'full' | 'delta' | 'rules' | 'unchanged' | 'removed' | 'nothing';
 
 export interface ApplyOutcome {
   readonly kind: ApplyKind;
@@ -164,22 +166,29 @@ export class NftablesApplier {
       }
     }
 
-    // The table the plan asks for, built once: the delta, the full script and the verify all start from it.
-    const expected = await step('render', () => buildNftTable(plan, ctx));
+    // The table the plan asks for, built once (sets the applied plan already had keep their
+    // elements): the delta, the full script and the verify all start from it.
+    const same = before !== undefined && sameCtx(before.ctx, ctx);
+    const expected = await step('render', () => buildTable(plan, ctx, same ? { plan: before.plan, table: before.expected } : undefined));
     let delta: string | null = null;
-    if (before && !idle && before.digest !== null && sameCtx(before.ctx, ctx)) {
+    let deltaKind: ApplyKind = 'delta';
+    if (before && !idle && before.digest !== null && same) {
       // A delta assumes the applied table is what is loaded: its structure is cheap to confirm
       // (no elements read). Members changed behind our back are left to the deep check (a
       // delete of a member the kernel lacks makes nft refuse the delta: full replace below).
       const live = await step('verify', () => this.readShape(table));
-      if (live?.digest === before.digest) delta = await step('render', () => writeSetDelta({ plan: before.plan, table: before.expected }, { plan, table: expected }));
+      if (live?.digest === before.digest) {
+        const change = await step('render', () => changeScript({ plan: before.plan, table: before.expected }, { plan, table: expected }));
+        delta = change?.script ?? null;
+        deltaKind = change?.kind ?? 'delta';
+      }
     }
     if (before && delta === '') {
       this.state = { ...before, plan, script: once(() => this.render(plan, ctx, expected)) };
       return { kind: 'unchanged', timings };
     }
 
-    let kind: ApplyKind = idle ? 'removed' : delta === null ? 'full' : 'delta';
+    let kind: ApplyKind = idle ? 'removed' : delta === null ? 'full' : deltaKind;
     let script = delta === null ? await step('render', () => this.render(plan, ctx, expected)) : undefined;
     let s = await step('swap', () => this.swap(delta ?? script ?? '', delta === null ? undefined : before?.loaded));
     if (s.result.code !== 0 && delta !== null) {
