@@ -7,7 +7,7 @@
  * from another CA, a wrong PSK) make the peer `error` (it cannot come up without an operator);
  * an unanswered attempt or a refused proposal leaves it `down`.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 
 export interface IkeFailure {
   /** charon's message, without the log prefix. */
@@ -56,17 +56,27 @@ export function ikeFailures(log: string): Map<string, IkeFailure> {
   return new Map([...out].map(([conn, f]) => [conn, { message: f.message, auth: f.auth }]));
 }
 
-/** The last `bytes` of charon's log (from a line start), or '' when there is none. */
-export async function logTail(path: string, bytes = 256 * 1024): Promise<string> {
+/** The size of charon's log now (0 when there is none). */
+export async function logSize(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** charon's log from offset `from`, at most its last `bytes` (from a line start); '' when there is none. */
+export async function logTail(path: string, from = 0, bytes = 256 * 1024): Promise<string> {
   let fh: FileHandle | undefined;
   try {
     fh = await open(path, 'r');
     const size = (await fh.stat()).size;
-    const start = Math.max(0, size - bytes);
+    // A log shorter than the mark was started anew: read it whole.
+    const start = Math.max(from > size ? 0 : from, size - bytes);
     const buf = Buffer.alloc(size - start);
     await fh.read(buf, 0, buf.length, start);
     const text = buf.toString('utf8');
-    return start === 0 ? text : text.slice(text.indexOf('\n') + 1);
+    return start === 0 || start === from ? text : text.slice(text.indexOf('\n') + 1);
   } catch {
     return '';
   } finally {

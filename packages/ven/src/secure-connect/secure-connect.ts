@@ -20,7 +20,7 @@ import { ensurePrivateDir, readFileIfExists, removeFile, removeTree, writeFileAt
 import { interfaceMtus } from '../sys/net.ts';
 import { runCommand, type CommandResult } from '../sys/run-command.ts';
 import { charonEnv, charonPaths, strongswanConf, type CharonPaths } from './charon-files.ts';
-import { ikeFailures, logTail, type IkeFailure } from './ike-failures.ts';
+import { ikeFailures, logSize, logTail, type IkeFailure } from './ike-failures.ts';
 import { parseListSas, type IkeSaInfo } from './sa-list.ts';
 
 export interface DeliveredPsk {
@@ -115,6 +115,8 @@ export class SecureConnect {
   private errors: ReadonlyMap<string, string> = new Map();
   private queue: Promise<unknown> = Promise.resolve();
   private restartTimer: NodeJS.Timeout | undefined;
+  /** Where charon's log stood at the last load: IKE failures are read from there on. */
+  private logFrom = 0;
   /** Restarts of charon after it died (tests and status). */
   restarts = 0;
 
@@ -228,6 +230,8 @@ export class SecureConnect {
     // shared and private keys no longer in the files. No --clear: it would drop every credential
     // first and load them again, and an IKE_AUTH arriving in between (a peer whose attempt
     // retransmits right then) fails for good with AUTHENTICATION_FAILED.
+    // IKE failures logged before this load may be about credentials or peers that changed: not reported any more.
+    this.logFrom = await logSize(this.paths.log);
     const r = await this.swanctl(['--load-all', '--file', this.paths.swanctlConf]);
     if (r.code !== 0) throw new Error(`swanctl --load-all failed (${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`);
     return this.endRemovedSas(connectionNames((await readFileIfExists(this.paths.swanctlConf)) ?? ''));
@@ -377,7 +381,7 @@ export class SecureConnect {
 
   /** What the per-peer state is made of: charon's SAs and the IKE failures its log tells. */
   private async observe(): Promise<Observed> {
-    const [read, log] = await Promise.all([this.readSas(), logTail(this.paths.log)]);
+    const [read, log] = await Promise.all([this.readSas(), logTail(this.paths.log, this.logFrom)]);
     return { ...read, failures: ikeFailures(log) };
   }
 
