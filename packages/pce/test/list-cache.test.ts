@@ -30,6 +30,12 @@ function source(content: { text: string }): { read: (previous: string | undefine
   return s;
 }
 
+/** Waits until `cond` holds (a background refresh finished); fails after 5 s. Not a timing assertion: load only makes it wait longer. */
+async function until(what: string, cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((ok) => setTimeout(ok, 5));
+  assert.ok(cond(), what);
+}
+
 describe('list cache', () => {
   it('answers the same body as UTF-8 and gzip, both made once', async () => {
     const { cache } = harness();
@@ -60,7 +66,7 @@ describe('list cache', () => {
     advance(2_001);
     const during = await Promise.all(Array.from({ length: 20 }, () => cache.getOrCompute(1, 'k', src.read)));
     assert.ok(during.every((l) => l === first), 'answered at once from the expired entry');
-    await new Promise((ok) => setTimeout(ok, 30));
+    await until('the refresh ran', () => cache.get(1, 'k') !== undefined);
     assert.equal(src.reads, 2, 'one refresh for the 20 callers');
     assert.equal(src.renders, 1, 'nothing changed: no new rendering');
     assert.equal(await cache.getOrCompute(1, 'k', src.read), first);
@@ -69,7 +75,7 @@ describe('list cache', () => {
     content.text = 'b'; // changed by another process: seen after the next expiry
     advance(2_001);
     assert.equal((await cache.getOrCompute(1, 'k', src.read)).body, '["a"]');
-    await new Promise((ok) => setTimeout(ok, 30));
+    await until('the refresh rendered the change', () => cache.get(1, 'k')?.body === '["b"]');
     assert.equal((await cache.getOrCompute(1, 'k', src.read)).body, '["b"]');
     assert.equal(src.renders, 2);
   });
