@@ -53,13 +53,16 @@ export function buildTable(plan: WorkloadPlan, ctx: NftRenderContext, before?: B
   return { ...table, sets: table.sets.map((s) => (kept.has(s.name) ? (oldSets.get(s.name) ?? s) : s)) };
 }
 
+/** The rule lines of a chain, section after section. */
+function* ruleLines(c: NftChain): Generator<string> {
+  for (const s of c.sections) yield* s.rules;
+}
+
 /** Same rule lines in the same order (section titles are comments: the kernel never sees them). */
 function sameRules(a: NftChain, b: NftChain): boolean {
-  const ra = a.sections.flatMap((s) => s.rules);
-  const rb = b.sections.flatMap((s) => s.rules);
-  if (ra.length !== rb.length) return false;
-  for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return false;
-  return true;
+  const rb = ruleLines(b);
+  for (const r of ruleLines(a)) if (rb.next().value !== r) return false;
+  return rb.next().done === true;
 }
 
 /** The set delta, or the rules update, from `before` (what is loaded) to `after`; null when only a full replace will do. */

@@ -39,8 +39,11 @@ export function unreachable(url: string, err: unknown): PalisadeError {
 
 export class PceTransport {
   readonly url: URL;
+  readonly host: string;
+  readonly port: number;
   private readonly agent: Agent;
-  private readonly auth: string | undefined;
+  /** Sent with every request (built once: an agent's acks and heartbeats are its hot path). */
+  private readonly baseHeaders: OutgoingHttpHeaders;
 
   constructor(opts: PceTransportOptions) {
     let url: URL;
@@ -56,15 +59,10 @@ export class PceTransport {
     this.url = url;
     const maxSockets = opts.maxSockets ?? 8;
     this.agent = url.protocol === 'https:' && opts.fingerprint ? new PinnedAgent(opts.fingerprint, { maxSockets }) : new Agent({ keepAlive: true, maxSockets });
-    this.auth = opts.credentials ? `Basic ${Buffer.from(`${opts.credentials.agentId}:${opts.credentials.secret}`).toString('base64')}` : undefined;
-  }
-
-  get host(): string {
-    return this.url.hostname.replace(/^\[|\]$/g, '');
-  }
-
-  get port(): number {
-    return Number(this.url.port || (this.url.protocol === 'https:' ? 443 : 80));
+    this.host = url.hostname.replace(/^\[|\]$/g, '');
+    this.port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    const auth = opts.credentials ? `Basic ${Buffer.from(`${opts.credentials.agentId}:${opts.credentials.secret}`).toString('base64')}` : undefined;
+    this.baseHeaders = { accept: 'application/json', ...(auth ? { authorization: auth } : {}) };
   }
 
   private open(method: string, path: string, headers: OutgoingHttpHeaders, payload: Buffer | undefined, timeoutMs: number): Promise<IncomingMessage> {
@@ -75,7 +73,7 @@ export class PceTransport {
         port: this.port,
         path,
         agent: this.agent,
-        headers: { accept: 'application/json', ...(this.auth ? { authorization: this.auth } : {}), ...headers, ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}) },
+        headers: { ...this.baseHeaders, ...headers, ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}) },
       });
       const timer = setTimeout(() => req.destroy(new Error('timed out')), timeoutMs);
       req.once('error', (e) => {
