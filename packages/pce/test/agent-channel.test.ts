@@ -188,6 +188,35 @@ describe('agent channel', () => {
     }
   });
 
+  it('VEN state updates arriving together go in one transaction that reads all the org\'s VEN records at once: each applied, a refused check fails only its own, an unknown VEN is undefined', async () => {
+    const many = hrefOf(await t.api('post', '/orgs/1/pairing_profiles', { name: 'burst', labels: [{ href: web }], enforcement_mode: 'full' }));
+    const code = String(obj(await t.api('post', `/api/v2${many}/pairing_key`, {}))['activation_code']);
+    const ids: Identity[] = [];
+    for (let i = 0; i < 70; i++) {
+      const r = await agent('activate', null, { activation_code: code, hostname: `burst-${i}`, interfaces: [{ name: 'eth0', address: `198.51.100.${i + 100}` }] });
+      assert.equal(r.status, 201);
+      ids.push((await r.json()) as Identity);
+    }
+    const writer = t.running.pce.venState;
+    const venId = (id: Identity): string => id.ven.href.split('/').pop() ?? '';
+    // Queued in one turn of the event loop: one batch of 72.
+    const updates = ids.map((id, i) => writer.update(1, venId(id), (v) => ({ ...v, applied: 1000 + i })));
+    const second = ids[1];
+    assert.ok(second);
+    const refused = writer.update(1, venId(second), (v) => ({ ...v, applied: 1 }), () => {
+      throw new Error('wrong secret');
+    });
+    const unknown = writer.update(1, 'no-such-ven', (v) => v);
+    const done = await Promise.all(updates);
+    assert.deepEqual(done.map((v) => v?.applied), ids.map((_, i) => 1000 + i));
+    await assert.rejects(refused, /wrong secret/);
+    assert.equal(await unknown, undefined);
+    for (const [i, id] of ids.entries()) {
+      const ven = obj(await t.api('get', `/api/v2${id.ven.href}`));
+      assert.equal((ven['policy_sync'] as { applied: number }).applied, 1000 + i, id.ven.href);
+    }
+  });
+
   it('agent events become org events; an apply error shows on the VEN', async () => {
     const id = await activate('h4', '192.0.2.4');
     assert.equal((await agent('events', id, { events: [{ type: 'tamper_restored', severity: 'warning', message: 'table restored' }] })).status, 204);

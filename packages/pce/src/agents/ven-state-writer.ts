@@ -8,10 +8,17 @@
  * An update may carry a `check` of the record it is about to change (an ack's agent
  * credentials): run in the same transaction, against the committed record, so the hot path of
  * an ack needs no read of its own; a check that throws fails that update only.
+ *
+ * The records of a batch are read one by one, or — when the batch holds a good part of an
+ * org's VENs (a provision's deliveries, their acks) — with one read of all the org's VEN
+ * records: one query instead of hundreds.
  */
 import type { PceEnv } from '../env.ts';
-import type { Store } from '../store/store.ts';
+import type { Store, StoreTx } from '../store/store.ts';
 import { getVen, putVen, type VenRecord } from './ven-record.ts';
+
+/** A batch touching at least this many VENs of an org whose VEN count is not known yet reads them all at once. */
+const BULK_READ_MIN = 64;
 
 interface Pending {
   readonly org: number;
@@ -30,6 +37,8 @@ export class VenStateWriter {
   #pending: Pending[] = [];
   #scheduled = false;
   #flushing = false;
+  /** VEN records per org, as of the last read of all of them: whether reading all is worth it. */
+  readonly #orgSize = new Map<number, number>();
 
   constructor(store: Store, env: PceEnv) {
     this.#store = store;
@@ -62,13 +71,12 @@ export class VenStateWriter {
     try {
       const outcomes = await this.#store.transaction(async (tx) => {
         const now = this.#env.now().toISOString();
-        const current = new Map<string, VenRecord | undefined>();
+        const current = await this.#read(tx, batch);
         const changed = new Set<string>();
         const out: Outcome[] = [];
         for (const p of batch) {
           const k = `${p.org}/${p.venId}`;
-          const v = current.has(k) ? current.get(k) : await getVen(tx, p.org, p.venId);
-          if (!current.has(k)) current.set(k, v);
+          const v = current.get(k);
           try {
             p.check?.(v);
           } catch (err) {
@@ -97,5 +105,24 @@ export class VenStateWriter {
       this.#flushing = false;
       if (this.#pending.length > 0) this.#schedule();
     }
+  }
+
+  /** The current record of every VEN the batch updates (undefined: no such VEN). */
+  async #read(tx: StoreTx, batch: readonly Pending[]): Promise<Map<string, VenRecord | undefined>> {
+    const byOrg = new Map<number, Set<string>>();
+    for (const p of batch) (byOrg.get(p.org) ?? byOrg.set(p.org, new Set()).get(p.org))?.add(p.venId);
+    const out = new Map<string, VenRecord | undefined>();
+    for (const [org, ids] of byOrg) {
+      const size = this.#orgSize.get(org);
+      if (size === undefined ? ids.size >= BULK_READ_MIN : ids.size * 4 >= size) {
+        const rows = await tx.listDocs(org, 'vens');
+        this.#orgSize.set(org, rows.length);
+        for (const r of rows) if (ids.has(r.id)) out.set(`${org}/${r.id}`, JSON.parse(r.data) as VenRecord);
+        for (const id of ids) if (!out.has(`${org}/${id}`)) out.set(`${org}/${id}`, undefined);
+      } else {
+        for (const id of ids) out.set(`${org}/${id}`, await getVen(tx, org, id));
+      }
+    }
+    return out;
   }
 }
