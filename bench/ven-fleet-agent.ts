@@ -18,6 +18,8 @@
  * fleet of real hosts makes, and it is not what the benchmark measures).
  */
 import { subscribe } from 'node:diagnostics_channel';
+import { syncBuiltinESMExports } from 'node:module';
+import tls from 'node:tls';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { writeNftScript } from '@palisade/render/nftables/nftables-renderer.ts';
@@ -41,6 +43,13 @@ let dialed = 0;
 subscribe('net.client.socket', () => {
   dialed++;
 });
+// TLS connections (the agents' own, through PinnedAgent) do not go through net.connect: count tls.connect too.
+const tlsConnect = tls.connect.bind(tls);
+tls.connect = ((...args: Parameters<typeof tls.connect>) => {
+  dialed++;
+  return tlsConnect(...args);
+}) as typeof tls.connect;
+syncBuiltinESMExports();
 let lastVersion: number | null = null;
 /** Characters of nft script rendered (kept so the work is not optimised away; reported with the CPU). */
 let scriptChars = 0;
