@@ -79,10 +79,13 @@ export function changeScript(before: BuiltPlan, after: BuiltPlan): NftChange | n
     if (!was || was.name !== c.name || was.hook !== c.hook || (was.priority ?? 'filter') !== (c.priority ?? 'filter')) return null;
     if (was.policy !== c.policy || !sameRules(was, c)) changed.push(c);
   }
-  // The same sets and flow sets (members aside): the set delta as if the chains were already the new ones.
-  const members = writeSetDelta(changed.length === 0 ? before : { plan: before.plan, table: { ...a, chains: b.chains } }, after);
+  if (changed.length === 0) {
+    const members = writeSetDelta(before, after);
+    return members === null ? null : { kind: 'delta', script: members };
+  }
+  // The same sets and flow sets (members aside): the set delta of the tables without their chains.
+  const members = writeSetDelta({ plan: before.plan, table: { ...a, chains: [] } }, { plan: after.plan, table: { ...b, chains: [] } });
   if (members === null) return null;
-  if (changed.length === 0) return { kind: 'delta', script: members };
   const hash = (p: WorkloadPlan): string => p.hash.replace(/[^0-9A-Za-z]/g, '');
   const lines = [`# Palisade rules update ${hash(before.plan)} -> ${hash(after.plan)}: replaces the rules of changed chains of table inet ${b.name}, keeps its sets. Rendered by the VEN; do not edit.`];
   for (const c of changed) lines.push(`flush chain inet ${b.name} ${c.name}`);
