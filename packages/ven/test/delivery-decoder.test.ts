@@ -1,4 +1,4 @@
-/** Delta deliveries (docs/agent-channel.md "Deltas"): decoded against the previous event of the connection, checked like full ones. */
+/** Delta deliveries (format: packages/pce/src/agents/delivery-delta.ts): decoded against the previous event of the connection, checked like full ones. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isPalisadeError } from '@palisade/core/errors.ts';

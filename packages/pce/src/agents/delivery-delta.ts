@@ -1,7 +1,10 @@
 /**
- * A delivery as a delta of the one before it on the same stream (docs/agent-channel.md,
- * "Deltas"): only the plan fields that changed, and address sets the agent already holds
- * named instead of repeated. A provision that adds a rule then ships the rule, not the
+ * A delivery as a delta of the one before it on the same stream, for agents that opened the
+ * stream with `?deltas=1`: only the plan fields that changed, and address sets the agent
+ * already holds named instead of repeated. On the wire: the event of a full delivery plus
+ * `"base": <the previous delivery of this connection>`, and a `plan` holding `hash` and only
+ * the fields that changed; its `address_sets`, when present, is the whole ordered list with
+ * `{"name", "same": true}` for a set the base has unchanged. A provision that adds a rule then ships the rule, not the
  * hundreds of peer addresses each agent already has — less to serialise and encrypt here,
  * less to decrypt, parse and check on every agent.
  *

@@ -73,7 +73,7 @@ export function parseDelivery(data: string): PolicyDelivery {
   return delivered(o, parseWorkloadPlan(o['plan'], 'plan'));
 }
 
-/** Plan fields a delta may leave out: they are the base's (docs/agent-channel.md). */
+/** Plan fields a delta may leave out: they are the base's (the format: the PCE's agents/delivery-delta.ts). */
 const DELTA_FIELDS = ['workload', 'enforcement_mode', 'visibility_level', 'inbound', 'outbound', 'deny_inbound', 'deny_outbound', 'secure_connect', 'diagnostics'] as const satisfies readonly (keyof WorkloadPlan)[];
 
 /**
