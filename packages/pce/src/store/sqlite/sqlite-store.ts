@@ -59,6 +59,12 @@ function connect(path: string, role: 'writer' | 'reader'): Kysely<Database> {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   if (role === 'reader') db.pragma('query_only = ON');
+  // The flow table and its indexes grow to gigabytes: SQLite's default 2 MB page cache made
+  // every insert and every wide query re-read index pages. 64 MB per connection; the reader
+  // also maps the file, so queries read pages without copying them.
+  db.pragma('cache_size = -65536');
+  db.pragma('temp_store = MEMORY');
+  if (role === 'reader') db.pragma('mmap_size = 1073741824');
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(db) }) });
 }
 
