@@ -8,7 +8,7 @@
  *   strongswan.conf (`renderStrongswanConf`) and the product's swanctl.conf: the plan the
  *   policy engine computes for a hub with N SecureConnect peers (one rule hub ↔ spoke,
  *   `computePlans`), rendered by `renderSwanctl` (one connection per peer, trap policies),
- *   loaded the way the VEN loads it (`swanctl --load-all --clear`).
+ *   loaded the way the VEN loads it (`swanctl --load-all`, no `--clear`: that would drop every credential for a moment).
  * - The N peers are N addresses (10.1.1.1 …) on one interface of namespace `r`, answered by
  *   ONE remote charon with one wildcard responder connection (`local_addrs = 10.1.0.0/16`):
  *   scaffolding that stands for N hosts. So the figures are those of the host under test
@@ -119,7 +119,7 @@ start() {
 }
 stop() { kill -TERM $(cat $W/$1/charon.pid); i=0; while kill -0 $(cat $W/$1/charon.pid) 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done; }
 # hub <conf-name>: the rendered config into h's swanctl dir, loaded like the VEN loads it
-hub() { cp $RUN/h-$1.conf $W/h/swanctl/swanctl.conf && cp $RUN/h-$1.secrets $W/h/swanctl/${SWANCTL_SECRETS_FILE} && sw h --load-all --clear --noprompt > $W/h/load-$1.out 2>&1; }
+hub() { cp $RUN/h-$1.conf $W/h/swanctl/swanctl.conf && cp $RUN/h-$1.secrets $W/h/swanctl/${SWANCTL_SECRETS_FILE} && sw h --load-all --noprompt > $W/h/load-$1.out 2>&1; }
 esp() { ip -n h xfrm state count | awk '{ print $NF }'; }
 # up <peers-file> <expected ESP SAs>: one datagram to each peer, again every 10 s to those still
 # without an SA (like an application retrying: a larval acquire state expires after 30 s), until
@@ -143,7 +143,7 @@ up_one() {
 ike_ids() { sw h --list-sas --raw 2>/dev/null | sed -n 's/.*{\(conn-[^ ]*\) {uniqueid=\([0-9]*\) version=[0-9] state=ESTABLISHED.*/\1 \2/p' | sort; }
 
 for n in ${SIZES.join(' ')}; do
-  start r; sw r --load-all --clear --noprompt > $W/r/load.out 2>&1
+  start r; sw r --load-all --noprompt > $W/r/load.out 2>&1
   start h
   t=$(now); hub p$n; res load_$n "$?"; res load_s_$n "$(since $t)"
   res up_s_$n "$(up $RUN/peers-$n $((2 * n)))"

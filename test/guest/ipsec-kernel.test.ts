@@ -156,7 +156,7 @@ stop_charon() {
 }
 load() {
   cp $RUN/$1-swanctl-$2.conf $W/$1/swanctl/swanctl.conf && cp $RUN/$1-secrets-$2.conf $W/$1/swanctl/${SWANCTL_SECRETS_FILE} &&
-    sw $1 --load-all --clear --noprompt > $W/$1/load-$2.out 2>&1
+    sw $1 --load-all --noprompt > $W/$1/load-$2.out 2>&1
   res load_$1_$2 "$?"
 }
 sleep 1
