@@ -2,7 +2,8 @@
  * Issue 4 figures.
  *  1. Provision → every agent acknowledged, 1,000 agents on the real channel (TLS with a
  *     pinned fingerprint, SSE push, POST ack), spread over several processes
- *     (ven-fleet-agent.ts). Targets: p95 ≤ 1 s, max ≤ 2 s.
+ *     (ven-fleet-agent.ts). Targets: p95 ≤ 1 s, max ≤ 2 s, over three provisions after a
+ *     warm-up one; per round also the CPU the agent processes and the PCE spent.
  *  2. Applying a plan with 50,000 peer addresses (render, swap, verify) against a raw
  *     `nft -f` of the same script, in a throwaway network namespace. Target ≤ 1.2×. Printed
  *     twice: script → kernel (like for like with the raw run) and plan → kernel (render too).
@@ -162,7 +163,10 @@ async function agentsFigure(): Promise<void> {
     const rows: string[] = [];
     let worstP95 = 0;
     let worstMax = 0;
-    for (let round = 1; round <= ROUNDS; round++) {
+    // Round 0 warms up (printed, not counted): 250 simulated hosts share one process, so the first
+    // delivery on a path V8 has not compiled yet costs 250 hosts' worth of interpreter time there,
+    // where each real host pays it once, on its own CPU.
+    for (let round = 0; round <= ROUNDS; round++) {
       await api('POST', `${ruleSet}/sec_rules`, { providers: [{ label: { href: web } }], consumers: [{ label: { href: client } }], ingress_services: [{ proto: 6, port: 9000 + round }] });
       pushedAt.clear();
       committedAt.clear();
@@ -176,14 +180,16 @@ async function agentsFigure(): Promise<void> {
       await waitFor(`CPU figures of version ${prov.version} from every agent process`, async () => (agentCpu.get(prov.version)?.agents ?? 0) >= AGENTS, 10_000, 20);
       const cpu = agentCpu.get(prov.version);
       const lat = (acks.get(prov.version) ?? []).map((t) => t - start).sort((a, b) => a - b);
-      worstP95 = Math.max(worstP95, pct(lat, 95));
-      worstMax = Math.max(worstMax, lat[lat.length - 1] ?? NaN);
+      if (round > 0) {
+        worstP95 = Math.max(worstP95, pct(lat, 95));
+        worstMax = Math.max(worstMax, lat[lat.length - 1] ?? NaN);
+      }
       const since = (xs: Iterable<number>): number[] => [...xs].map((t) => t - start).sort((a, b) => a - b);
       const stage = (name: string, xs: Iterable<number>): string => {
         const l = since(xs);
         return `${name} p50 ${pct(l, 50)} / p95 ${pct(l, 95)} / max ${l[l.length - 1]}`;
       };
-      rows.push(`  round ${round}: version ${prov.version}, ${prov.workloads_affected} workloads affected, provision answered after ${provisioned} ms; TCP connections an agent process opened during the round: ${dialed.get(prov.version) ?? 0} (the most of one process); acks p50 ${pct(lat, 50)} ms, p95 ${pct(lat, 95)} ms, max ${lat[lat.length - 1]} ms`);
+      rows.push(`  ${round === 0 ? 'warm-up round (not counted)' : `round ${round}`}: version ${prov.version}, ${prov.workloads_affected} workloads affected, provision answered after ${provisioned} ms; TCP connections an agent process opened during the round: ${dialed.get(prov.version) ?? 0} (the most of one process); acks p50 ${pct(lat, 50)} ms, p95 ${pct(lat, 95)} ms, max ${lat[lat.length - 1]} ms`);
       rows.push(`    CPU: agent processes ${cpu ? (cpu.ms / cpu.agents).toFixed(2) : '?'} ms per delivery (${cpu ? cpu.ms.toFixed(0) : '?'} ms over ${cpu?.agents ?? 0} agents: stream, decode, check, render, ack; nft script rendered: ${cpu ? Math.round(cpu.script / cpu.agents) : '?'} characters per agent); PCE ${pceCpuMs.toFixed(0)} ms (provision, push, acks; load average ${loadavg()[0]?.toFixed(2)})`);
       rows.push(`    timeline (ms after the provision call): ${stage('PCE pushed', pushedAt.values())}; ${stage('agent parsed the event', received.get(prov.version) ?? [])}; ${stage('agent checked + rendered', checked.get(prov.version) ?? [])}; ${stage('PCE committed the ack', committedAt.values())}; ${stage('agent got the ack answered', lat.map((x) => x + start))}`);
     }
@@ -194,7 +200,7 @@ async function agentsFigure(): Promise<void> {
     console.log(`provision → every agent acknowledged (${AGENTS} agents, real channel: pinned TLS, SSE push, POST ack on a kept-alive connection; ${PROCESSES} processes):`);
     console.log('  each simulated agent decodes and checks the delivery as the daemon does (JSON, delivery number, every plan field a delta carries; sets it already holds are kept), renders the nftables script the applier would load (first plan: the full replace; then the set delta or rules update from its last plan, sets it already had reused), and acks the delivery with the plan hash; it does not run nft, write the plan to disk or send heartbeats');
     for (const r of rows) console.log(r);
-    console.log(`  worst p95 ${worstP95} ms (target ≤ 1000) ${worstP95 <= 1000 ? 'MET' : 'MISSED'}; worst max ${worstMax} ms (target ≤ 2000) ${worstMax <= 2000 ? 'MET' : 'MISSED'}`);
+    console.log(`  worst of rounds 1–${ROUNDS}: p95 ${worstP95} ms (target ≤ 1000) ${worstP95 <= 1000 ? 'MET' : 'MISSED'}; worst max ${worstMax} ms (target ≤ 2000) ${worstMax <= 2000 ? 'MET' : 'MISSED'}`);
     if (errors.length > 0) console.log(`  agent errors: ${errors.join(' | ')}`);
   } finally {
     for (const c of children) c.send({ type: 'stop' });
