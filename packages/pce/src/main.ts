@@ -161,6 +161,7 @@ export async function startPce(opts: PceOptions): Promise<RunningPce> {
           s.close(() => ok());
           s.closeAllConnections();
         });
+        await pce.venState.drain();
         await store.close();
       },
     };

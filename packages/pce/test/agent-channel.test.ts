@@ -217,6 +217,30 @@ describe('agent channel', () => {
     }
   });
 
+  it('a lazy update (a delivery going out) is shown at once, rides with the next update in order, or is written within a second on its own', async () => {
+    const id = await activate('lazy-1', '192.0.2.41');
+    const venId = id.ven.href.split('/').pop() ?? '';
+    const writer = t.running.pce.venState;
+    const stored = async (): Promise<{ delivered: number; applied: number; sync_state: string } | undefined> =>
+      t.running.pce.store.read(async (tx) => {
+        const row = (await tx.listDocs(1, 'vens')).find((r) => r.id === venId);
+        return row ? (JSON.parse(row.data) as { delivered: number; applied: number; sync_state: string }) : undefined;
+      });
+    // Rides along: the delivery (lazy) then its ack (not lazy) in one flush, in that order.
+    const delivered = writer.lazyUpdate(1, venId, (v) => ({ ...v, delivered: 7, sync_state: v.applied >= 7 ? v.sync_state : 'applying' }));
+    const shown = obj(await t.api('get', `/api/v2${id.ven.href}`));
+    assert.deepEqual(shown['policy_sync'], { state: 'applying', message: null, delivered: 7, applied: 0 }, 'this process shows it before it is written');
+    assert.equal((await stored())?.delivered, 0, 'not written yet');
+    const acked = await writer.update(1, venId, (v) => ({ ...v, applied: 7, sync_state: 7 >= v.delivered ? 'synced' : 'applying' }));
+    assert.equal((await delivered)?.delivered, 7);
+    assert.deepEqual([acked?.delivered, acked?.applied, acked?.sync_state], [7, 7, 'synced']);
+    assert.deepEqual(await stored().then((v) => [v?.delivered, v?.applied, v?.sync_state]), [7, 7, 'synced']);
+    // On its own: written by the timer.
+    const alone = writer.lazyUpdate(1, venId, (v) => ({ ...v, delivered: 8, sync_state: 'applying' }));
+    assert.equal((await alone)?.delivered, 8);
+    assert.deepEqual(await stored().then((v) => [v?.delivered, v?.sync_state]), [8, 'applying']);
+  });
+
   it('agent events become org events; an apply error shows on the VEN', async () => {
     const id = await activate('h4', '192.0.2.4');
     assert.equal((await agent('events', id, { events: [{ type: 'tamper_restored', severity: 'warning', message: 'table restored' }] })).status, 204);

@@ -150,7 +150,8 @@ function updateVen(pce: Pce, a: Pick<AgentIdentity, 'org' | 'venId'>, fn: (v: Ve
 }
 
 export async function recordDelivered(pce: Pce, a: Pick<AgentIdentity, 'org' | 'venId'>, delivery: number): Promise<void> {
-  await updateVen(pce, a, (v) => ({ ...v, delivered: Math.max(v.delivered, delivery), sync_state: v.applied >= delivery ? v.sync_state : 'applying' }));
+  // Lazy: written with the acks that follow (or within a second); an unpaired VEN stays as it is.
+  await pce.venState.lazyUpdate(a.org, a.venId, (v) => (v.status === 'unpaired' ? v : { ...v, delivered: Math.max(v.delivered, delivery), sync_state: v.applied >= delivery ? v.sync_state : 'applying' }));
 }
 
 export async function ack(pce: Pce, a: AgentIdentity, input: z.output<typeof AckSchema>): Promise<void> {

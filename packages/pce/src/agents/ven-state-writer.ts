@@ -9,6 +9,12 @@
  * credentials): run in the same transaction, against the committed record, so the hot path of
  * an ack needs no read of its own; a check that throws fails that update only.
  *
+ * A `lazy` update (recording that a delivery went out) is not worth a transaction of its own:
+ * it rides along with the next flush (a provision's acks follow its deliveries within a
+ * second) or is written after LAZY_MS. Otherwise the 1,000 delivery records of a provision
+ * held the one writer while the first acks queued behind them. Until written, `withPending`
+ * shows it on a record read from the store, so this process's API answers see it at once.
+ *
  * The records of a batch are read one by one, or — when the batch holds a good part of an
  * org's VENs (a provision's deliveries, their acks) — with one read of all the org's VEN
  * records: one query instead of hundreds.
@@ -16,6 +22,9 @@
 import type { PceEnv } from '../env.ts';
 import type { Store, StoreTx } from '../store/store.ts';
 import { getVen, putVen, type VenRecord } from './ven-record.ts';
+
+/** The longest a lazy update waits for a flush to ride along with. */
+const LAZY_MS = 1_000;
 
 /** A batch touching at least this many VENs of an org whose VEN count is not known yet reads them all at once. */
 const BULK_READ_MIN = 64;
@@ -35,6 +44,12 @@ export class VenStateWriter {
   readonly #store: Store;
   readonly #env: PceEnv;
   #pending: Pending[] = [];
+  /** Lazy updates not yet in a transaction, in arrival order. */
+  #lazy: Pending[] = [];
+  /** The same, per `org/venId`, for `withPending`; and those of the transaction in flight. */
+  #lazyByVen = new Map<string, Pending[]>();
+  #lazyInFlight = new Map<string, Pending[]>();
+  #lazyTimer: NodeJS.Timeout | undefined;
   #scheduled = false;
   #flushing = false;
   /** VEN records per org, as of the last read of all of them: whether reading all is worth it. */
@@ -57,6 +72,37 @@ export class VenStateWriter {
     });
   }
 
+  /** Like `update`, but written with the next flush or within LAZY_MS, whichever comes first. */
+  lazyUpdate(org: number, venId: string, update: (v: VenRecord) => VenRecord): Promise<VenRecord | undefined> {
+    return new Promise((done, fail) => {
+      const p: Pending = { org, venId, update, check: undefined, done, fail };
+      this.#lazy.push(p);
+      const k = `${org}/${venId}`;
+      (this.#lazyByVen.get(k) ?? this.#lazyByVen.set(k, []).get(k))?.push(p);
+      this.#lazyTimer ??= setTimeout(() => {
+        this.#lazyTimer = undefined;
+        this.#schedule();
+      }, LAZY_MS);
+      this.#lazyTimer.unref();
+    });
+  }
+
+  /** A record read from the store with this process's lazy updates not yet written applied. */
+  withPending(org: number, v: VenRecord): VenRecord {
+    let out = v;
+    const k = `${org}/${v.id}`;
+    for (const p of [...(this.#lazyInFlight.get(k) ?? []), ...(this.#lazyByVen.get(k) ?? [])]) out = p.update(out);
+    return out;
+  }
+
+  /** Write what is waiting (lazy updates included) and wait until it is committed: before the store closes. */
+  async drain(): Promise<void> {
+    while (this.#lazy.length > 0 || this.#pending.length > 0 || this.#flushing) {
+      if (!this.#flushing) await this.#flush();
+      else await new Promise((ok) => setTimeout(ok, 5));
+    }
+  }
+
   #schedule(): void {
     if (this.#scheduled || this.#flushing) return;
     this.#scheduled = true;
@@ -64,9 +110,16 @@ export class VenStateWriter {
   }
 
   async #flush(): Promise<void> {
-    const batch = this.#pending;
+    // Lazy updates first: they happened before whatever arrived since (an ack follows its delivery).
+    const batch = [...this.#lazy, ...this.#pending];
+    this.#lazy = [];
+    this.#lazyInFlight = this.#lazyByVen;
+    this.#lazyByVen = new Map();
+    clearTimeout(this.#lazyTimer);
+    this.#lazyTimer = undefined;
     this.#pending = [];
     this.#scheduled = false;
+    if (batch.length === 0) return;
     this.#flushing = true;
     try {
       const outcomes = await this.#store.transaction(async (tx) => {
@@ -102,6 +155,7 @@ export class VenStateWriter {
     } catch (err) {
       for (const p of batch) p.fail(err);
     } finally {
+      this.#lazyInFlight = new Map();
       this.#flushing = false;
       if (this.#pending.length > 0) this.#schedule();
     }

@@ -63,7 +63,7 @@ export function workloadRoutes(r: RouteRegistry, pce: Pce): void {
     return { status: 204 };
   });
   const vens = async (org: number) => (await pce.store.read((tx) => tx.listDocs(org, 'vens'))).map((d) => JSON.parse(d.data) as VenRecord);
-  const show = (org: number, v: VenRecord) => renderVen(org, v, pce.env.now(), pce.agents.connected(org, v.id));
+  const show = (org: number, v: VenRecord) => renderVen(org, pce.venState.withPending(org, v), pce.env.now(), pce.agents.connected(org, v.id));
   r.add({ method: 'get', path: '/orgs/:org/vens', summary: 'List VENs with status, online state and policy sync', tag: 'vens', collection: true }, async (q) => {
     const all = (await vens(q.org)).map((v) => show(q.org, v));
     return { list: all.slice(0, q.limit), total: all.length };
