@@ -83,11 +83,15 @@ function placementNote(raised: boolean): string {
 async function spawnPce(dataDir: string, db?: string): Promise<{ url: string; pid: number; raised: boolean; stop: () => void }> {
   const args = [process.execPath, 'bin/palisade.mjs', 'pce', 'start', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--tls', 'off', '--rate-limit', '0', ...(db ? ['--db', db] : [])];
   const [cmd = process.execPath, ...rest] = [...PLACEMENT.pce, ...args];
+  // PCE_API_BENCH_PCE_FLAGS: node flags for the PCE under load (e.g. --trace-gc), to look into its tail.
+  const flags = (process.env['PCE_API_BENCH_PCE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
+  if (flags.length > 0) rest.splice(rest.indexOf('bin/palisade.mjs'), 0, ...flags);
   const child = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PALISADE_LOG_LEVEL: 'silent' }, detached: true });
   const raised = raise(child.pid);
   const url = await new Promise<string>((ok, fail) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
+      if (flags.length > 0) process.stderr.write(d); // what the flags print (e.g. --trace-gc), for reading, not parsing
       out += d.toString();
       const m = /listening on (\S+)/.exec(out);
       if (m?.[1]) ok(m[1]);
@@ -285,7 +289,16 @@ async function provisionBench(pce: RunningPce, label: string): Promise<void> {
   console.log(`provision 2,000 rule sets / 20,000 rules on ${label}: ${(ms / 1000).toFixed(2)} s (version ${res.version}, ${res.warnings.length} warnings; target ≤ 2 s)`);
 }
 
+/** PCE_API_BENCH_DB=sqlite or postgres runs one store only (default both). */
+const ONLY_DB = process.env['PCE_API_BENCH_DB'];
+
 async function main(): Promise<void> {
+  if (ONLY_DB !== 'postgres') await sqliteBench();
+  if (ONLY_DB !== 'sqlite') await postgresBench();
+  console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+}
+
+async function sqliteBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'palisade-bench-'));
   const sqlite = await startPce({ dataDir: dir, listen: '127.0.0.1:0', tls: 'off', rateLimitPerMinute: 0, logger: quiet });
   try {
@@ -305,6 +318,9 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function postgresBench(): Promise<void> {
   const pg = await startPostgres();
   const dir2 = mkdtempSync(join(tmpdir(), 'palisade-bench-'));
   const pgPce = await startPce({ dataDir: dir2, listen: '127.0.0.1:0', tls: 'off', rateLimitPerMinute: 0, logger: quiet, db: pg.url });
@@ -324,7 +340,6 @@ async function main(): Promise<void> {
     await pg.stop();
     rmSync(dir2, { recursive: true, force: true });
   }
-  console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 }
 
 await main();
