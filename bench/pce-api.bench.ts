@@ -137,9 +137,11 @@ interface WrkFigures {
 }
 
 /**
- * One wrk run. wrk (4.x) corrects its latencies for coordinated omission: a request that
- * waited also counts the requests its connection would have sent meanwhile, so one stall
- * weighs on the percentiles as it would for clients sending at a steady rate.
+ * One wrk run: a closed loop (each of the connections sends its next request when the answer
+ * to the last one is in), so the percentiles are of the requests sent, with no correction for
+ * coordinated omission (wrk2 would add one). The PCE's CPU share, its wait for a CPU and its
+ * event-loop lateness are printed beside them: a run where the PCE idled while the tail grew
+ * points at the machine or the load generator, not at the PCE.
  */
 async function wrkRun(server: { url: string; pid: number }, url: string, auth: string, connections: number, seconds: number, headers: readonly string[]): Promise<WrkFigures | undefined> {
   await eventLoopLateness(server.url); // resets the PCE's event-loop delay histogram
