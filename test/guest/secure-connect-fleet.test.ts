@@ -25,11 +25,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { startPce } from '@palisade/pce/main.ts';
+import { apiRequest } from '../support/api-request.ts';
 import { GUEST_STEP_SH, runInGuest, serveGuestSteps } from '../support/qemu-guest.ts';
 import { buildGuestBundles } from './support/palisade-bundle.ts';
 import { GUEST_SHELL, GuestResults, guestSkip, guestTestAvailability, wireNft } from './support/guest-test.ts';
@@ -44,37 +44,7 @@ interface Api {
 }
 
 function apiClient(port: number, key: string): Api {
-  return (method, path, body) => {
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    return new Promise((ok, fail) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port,
-          method,
-          path: `/api/v2${path}`,
-          rejectUnauthorized: false,
-          agent: false,
-          headers: {
-            authorization: `Basic ${Buffer.from(key).toString('base64')}`,
-            accept: 'application/json',
-            ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            if ((res.statusCode ?? 0) >= 400) fail(new Error(`${method} ${path} → ${res.statusCode}: ${text}`));
-            else ok(text === '' ? undefined : (JSON.parse(text) as unknown));
-          });
-        },
-      );
-      req.on('error', fail);
-      req.end(payload);
-    });
-  };
+  return async (method, path, body) => (await apiRequest({ port }, key, method, path, body)).body;
 }
 
 async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {

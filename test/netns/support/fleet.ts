@@ -7,9 +7,9 @@ import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'nod
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { apiRequest, type ApiAnswer } from '../../support/api-request.ts';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
 const CLI = join(REPO, 'bin/palisade.mjs');
@@ -43,10 +43,7 @@ export interface Host {
   servers?: ChildProcess;
 }
 
-export interface ApiAnswer {
-  readonly status: number;
-  readonly body: unknown;
-}
+export type { ApiAnswer } from '../../support/api-request.ts';
 
 export class Fleet {
   readonly id = randomBytes(2).toString('hex');
@@ -145,40 +142,7 @@ export class Fleet {
 
   /** The REST API as the org owner (the test trusts its own PCE's self-signed certificate). */
   api(method: string, path: string, body?: unknown): Promise<ApiAnswer> {
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    return new Promise((ok, fail) => {
-      const req = request(
-        {
-          socketPath: this.apiSocket,
-          method,
-          path: `/api/v2${path}`,
-          rejectUnauthorized: false,
-          agent: false,
-          headers: {
-            authorization: `Basic ${Buffer.from(this.key).toString('base64')}`,
-            accept: 'application/json',
-            ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown = text;
-            try {
-              parsed = text === '' ? undefined : (JSON.parse(text) as unknown);
-            } catch {
-              // keep the text
-            }
-            if ((res.statusCode ?? 0) >= 400) fail(new Error(`${method} ${path} → ${res.statusCode}: ${text}`));
-            else ok({ status: res.statusCode ?? 0, body: parsed });
-          });
-        },
-      );
-      req.on('error', fail);
-      req.end(payload);
-    });
+    return apiRequest({ socketPath: this.apiSocket }, this.key, method, path, body);
   }
 
   /** `palisade …` inside a host namespace. */

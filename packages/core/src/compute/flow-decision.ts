@@ -36,7 +36,7 @@ const BLOCKED = 2;
 const NO_POINT = -1;
 
 /** One enforcement point's verdict (a severity above), NO_POINT when `at` enforces nothing. */
-function pointVerdict(engine: PolicyEngine, at: WorkloadRecord | undefined, peer: WorkloadRecord | undefined, peerAddress: ParsedAddress, role: 'provider' | 'consumer', q: ServiceQuery): number {
+function pointVerdict(at: WorkloadRecord | undefined, peer: WorkloadRecord | undefined, peerAddress: ParsedAddress, role: 'provider' | 'consumer', q: ServiceQuery): number {
   if (!at || !at.w.managed) return NO_POINT;
   const mode = at.w.enforcement_mode;
   const enforcing = mode === 'full' || mode === 'selective';
@@ -55,7 +55,7 @@ function pointVerdict(engine: PolicyEngine, at: WorkloadRecord | undefined, peer
   return mode === 'full' ? BLOCKED : POTENTIALLY_BLOCKED;
 }
 
-function secureConnectBlocks(engine: PolicyEngine, src: WorkloadRecord, dst: WorkloadRecord): boolean {
+function secureConnectBlocks(src: WorkloadRecord, dst: WorkloadRecord): boolean {
   if (src.d.capable === dst.d.capable) return false;
   for (const res of src.resolutions) {
     for (const s of res.sides) if (s.unit.rule.secConnect && s.unit.rule.valid && s.peer.has(dst.idx)) return true;
@@ -69,9 +69,9 @@ function secureConnectBlocks(engine: PolicyEngine, src: WorkloadRecord, dst: Wor
  * the caller).
  */
 export function flowDecision(engine: PolicyEngine, src: { readonly rec: WorkloadRecord | undefined; readonly address: ParsedAddress }, dst: { readonly rec: WorkloadRecord | undefined; readonly address: ParsedAddress }, q: ServiceQuery): PolicyDecision {
-  if (src.rec && dst.rec && src.rec !== dst.rec && secureConnectBlocks(engine, src.rec, dst.rec)) return 'blocked';
-  let worst = pointVerdict(engine, dst.rec, src.rec, src.address, 'provider', q);
+  if (src.rec && dst.rec && src.rec !== dst.rec && secureConnectBlocks(src.rec, dst.rec)) return 'blocked';
+  let worst = pointVerdict(dst.rec, src.rec, src.address, 'provider', q);
   if (worst === BLOCKED) return 'blocked';
-  if (src.rec !== dst.rec || !src.rec) worst = Math.max(worst, pointVerdict(engine, src.rec, dst.rec, dst.address, 'consumer', q));
+  if (src.rec !== dst.rec || !src.rec) worst = Math.max(worst, pointVerdict(src.rec, dst.rec, dst.address, 'consumer', q));
   return worst === NO_POINT ? 'unknown' : worst === BLOCKED ? 'blocked' : worst === POTENTIALLY_BLOCKED ? 'potentially_blocked' : 'allowed';
 }

@@ -17,6 +17,7 @@ export type {
   ServiceSpec,
   WorkloadPlan,
 } from './types.ts';
+export { PLAN_DELTA_FIELDS } from './types.ts';
 export { PolicyEngine, type EngineInput } from './engine.ts';
 export { checkPolicy, checkPolicySnapshot, type DecidingRule, type PolicyCheckQuery, type PolicyCheckResult, type PolicyDecision } from './policy-check.ts';
 export { flowDecision, workloadAtAddress } from './flow-decision.ts';

@@ -20,6 +20,7 @@
 import { parseHref } from '../href.ts';
 import { parseAddress, type ParsedAddress } from './address-ranges.ts';
 import { PolicyEngine, type EngineInput } from './engine.ts';
+import { workloadAtAddress } from './flow-decision.ts';
 import { incapableReason } from './ike-matrix.ts';
 import type { Resolution, Side } from './resolution.ts';
 import { servicesMatch } from './service-specs.ts';
@@ -60,15 +61,7 @@ interface Endpoint {
 
 function endpoint(engine: PolicyEngine, text: string): Endpoint | string {
   const ip = parseAddress(text.trim());
-  if (ip) {
-    const idxs = engine.workloadsAt(ip);
-    const recs = idxs.flatMap((i) => {
-      const r = engine.recordAt(i);
-      return r ? [r] : [];
-    });
-    recs.sort((a, b) => (a.w.href < b.w.href ? -1 : 1));
-    return { text, rec: recs[0], addresses: [ip] };
-  }
+  if (ip) return { text, rec: workloadAtAddress(engine, ip), addresses: [ip] };
   const p = parseHref(text);
   const id = p && p.kind === 'org' && p.type === 'workloads' ? p.id : text;
   const rec = engine.recordOf(id);

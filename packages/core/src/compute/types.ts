@@ -146,6 +146,13 @@ export interface WorkloadPlan {
   readonly hash: string;
 }
 
+/**
+ * Plan fields a delta delivery may leave out when they equal the base's (the agent channel's
+ * `?deltas=1`; address sets and the hash have rules of their own). One list for the PCE that
+ * writes deltas and the VEN that reads them.
+ */
+export const PLAN_DELTA_FIELDS = ['workload', 'enforcement_mode', 'visibility_level', 'inbound', 'outbound', 'deny_inbound', 'deny_outbound', 'secure_connect', 'diagnostics'] as const satisfies readonly (keyof WorkloadPlan)[];
+
 /** What an incremental change did. */
 export interface ChangeResult {
   /** Workloads whose plan hash changed (new workloads included), sorted. */

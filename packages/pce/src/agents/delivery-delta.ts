@@ -14,10 +14,7 @@
  * per field, entry and set, and can only err towards sending something in full. A stream is ordered, and each connection starts with a full
  * delivery, so the base is always the previous event the agent read on that connection.
  */
-import type { AddressSet, WorkloadPlan } from '@palisade/core/compute/index.ts';
-
-/** Plan fields a delta may leave out (the hash is always sent). */
-const FIELDS = ['workload', 'enforcement_mode', 'visibility_level', 'inbound', 'outbound', 'deny_inbound', 'deny_outbound', 'secure_connect', 'diagnostics'] as const satisfies readonly (keyof WorkloadPlan)[];
+import { PLAN_DELTA_FIELDS, type AddressSet, type WorkloadPlan } from '@palisade/core/compute/index.ts';
 
 /** An address set of the base, by name. */
 export interface SameSet {
@@ -37,7 +34,7 @@ function same(a: unknown, b: unknown): boolean {
 
 export function planDelta(base: WorkloadPlan, plan: WorkloadPlan): PlanDelta {
   const out: Record<string, unknown> = {};
-  for (const k of FIELDS) if (!same(plan[k], base[k])) out[k] = plan[k];
+  for (const k of PLAN_DELTA_FIELDS) if (!same(plan[k], base[k])) out[k] = plan[k];
   if (!same(plan.address_sets, base.address_sets)) {
     const held = new Set(base.address_sets);
     out['address_sets'] = plan.address_sets.map((s): AddressSet | SameSet => (held.has(s) ? { name: s.name, same: true } : s));

@@ -51,7 +51,8 @@ export class VenStateWriter {
   #lazyInFlight = new Map<string, Pending[]>();
   #lazyTimer: NodeJS.Timeout | undefined;
   #scheduled = false;
-  #flushing = false;
+  /** The transaction in flight, if any (one at a time). */
+  #flushing: Promise<void> | undefined;
   /** VEN records per org, as of the last read of all of them: whether reading all is worth it. */
   readonly #orgSize = new Map<number, number>();
 
@@ -97,19 +98,26 @@ export class VenStateWriter {
 
   /** Write what is waiting (lazy updates included) and wait until it is committed: before the store closes. */
   async drain(): Promise<void> {
-    while (this.#lazy.length > 0 || this.#pending.length > 0 || this.#flushing) {
-      if (!this.#flushing) await this.#flush();
-      else await new Promise((ok) => setTimeout(ok, 5));
-    }
+    while (this.#lazy.length > 0 || this.#pending.length > 0 || this.#flushing) await (this.#flushing ?? this.#flush());
   }
 
   #schedule(): void {
     if (this.#scheduled || this.#flushing) return;
     this.#scheduled = true;
-    setImmediate(() => void this.#flush());
+    setImmediate(() => void (this.#flushing ?? this.#flush()));
   }
 
-  async #flush(): Promise<void> {
+  #flush(): Promise<void> {
+    const p = this.#write().finally(() => {
+      this.#flushing = undefined;
+      // Lazy updates whose timer fired while this transaction ran (no timer left) go now too.
+      if (this.#pending.length > 0 || (this.#lazy.length > 0 && this.#lazyTimer === undefined)) this.#schedule();
+    });
+    this.#flushing = p;
+    return p;
+  }
+
+  async #write(): Promise<void> {
     // Lazy updates first: they happened before whatever arrived since (an ack follows its delivery).
     const batch = [...this.#lazy, ...this.#pending];
     this.#lazy = [];
@@ -120,7 +128,6 @@ export class VenStateWriter {
     this.#pending = [];
     this.#scheduled = false;
     if (batch.length === 0) return;
-    this.#flushing = true;
     try {
       const outcomes = await this.#store.transaction(async (tx) => {
         const now = this.#env.now().toISOString();
@@ -156,8 +163,6 @@ export class VenStateWriter {
       for (const p of batch) p.fail(err);
     } finally {
       this.#lazyInFlight = new Map();
-      this.#flushing = false;
-      if (this.#pending.length > 0) this.#schedule();
     }
   }
 

@@ -4,7 +4,7 @@
  * previous event of the same connection (`DeliveryDecoder`).
  */
 import { invalid } from '@palisade/core/errors.ts';
-import type { AddressSet, WorkloadPlan } from '@palisade/core/compute/index.ts';
+import { PLAN_DELTA_FIELDS, type AddressSet, type WorkloadPlan } from '@palisade/core/compute/index.ts';
 import { parseWorkloadPlan } from '../state/plan-parser.ts';
 import { parsePceEndpoint, type PceEndpoint } from '../state/ven-state-store.ts';
 
@@ -73,9 +73,6 @@ export function parseDelivery(data: string): PolicyDelivery {
   return delivered(o, parseWorkloadPlan(o['plan'], 'plan'));
 }
 
-/** Plan fields a delta may leave out: they are the base's (the format: the PCE's agents/delivery-delta.ts). */
-const DELTA_FIELDS = ['workload', 'enforcement_mode', 'visibility_level', 'inbound', 'outbound', 'deny_inbound', 'deny_outbound', 'secure_connect', 'diagnostics'] as const satisfies readonly (keyof WorkloadPlan)[];
-
 /**
  * The plan of a delta: the fields it carries, the base's for those it leaves out, and for an
  * address set given as `{"name", "same": true}` the base's set of that name — that very
@@ -87,7 +84,7 @@ function mergePlan(base: WorkloadPlan, v: unknown): WorkloadPlan {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid('invalid_plan', 'plan must be an object', 'plan');
   const delta = v as Record<string, unknown>;
   const raw: Record<string, unknown> = { hash: delta['hash'] };
-  for (const k of DELTA_FIELDS) raw[k] = k in delta ? delta[k] : base[k];
+  for (const k of PLAN_DELTA_FIELDS) raw[k] = k in delta ? delta[k] : base[k];
   const kept = new Map<number, AddressSet>();
   const sets = delta['address_sets'];
   if (sets === undefined) {
