@@ -164,13 +164,16 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     it('a resent batch_id is accepted again and stored once', async () => {
       const before = await flowCount();
-      const flows = [flow('10.9.0.10', '10.9.0.20', 6, 5432), flow('10.9.0.10', '10.9.0.20', 6, 5433)];
+      const flows = [flow('10.9.0.10', '10.9.0.20', 6, 15432), flow('10.9.0.10', '10.9.0.20', 6, 15433)];
       const first = await send(web1, flows, 'resent-1');
       assert.equal(first.status, 202);
       const again = await send(web1, flows, 'resent-1');
       assert.equal(again.status, 202);
       assert.deepEqual(await again.json(), { accepted: 2 });
       assert.equal(await flowCount(), before + 2);
+      // Not merged twice into the day's summary either: the connections were counted once.
+      const stored = await t.running.pce.store.read((tx) => tx.queryFlowSummaries(1, { services: { include: [{ proto: 6, port: 15432 }], exclude: [] }, limit: 10 }));
+      assert.deepEqual(stored.map((r) => [r.connections, r.flows]), [[3, 1]]);
     });
 
     it('label-filtered query (sources/destinations include, exclude), decisions, max_results; list and 404', async () => {
@@ -230,6 +233,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     });
 
     it('CSV download with Accept: text/csv or ?format=csv', async () => {
+      // A second report of a connection reported before (3 connections, no bytes).
+      assert.equal((await send(web1, [flow('10.9.0.10', '10.9.0.20', 6, 5432)])).status, 202);
       const { status } = await query({ sources: { include: [[{ ip_address: '10.9.0.10' }]] }, services: { include: [{ proto: 6, port: 5432 }] } });
       const res = await fetch(`${t.url}/api/v2${String(status['result'])}`, { headers: { Authorization: `Basic ${Buffer.from(`${t.owner.key_id}:${t.owner.secret}`).toString('base64')}`, Accept: 'text/csv' } });
       assert.equal(res.status, 200);
@@ -237,7 +242,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const lines = (await res.text()).trim().split('\r\n');
       assert.equal(lines[0]?.split(',')[0], 'src_ip');
       assert.ok(lines.length >= 2);
-      // Two summaries of this connection (3 connections each, one with bytes): one aggregated row.
+      // Two reports of this connection (3 connections each, one with bytes): one aggregated row.
       assert.match(lines[1] ?? '', /^10\.9\.0\.10,\/orgs\/1\/workloads\/[0-9a-f-]+,web1,role=web,10\.9\.0\.20,.*,db1,role=db,6,5432,6,allowed,allowed,inbound,allowed,[^,]+,[^,]+,100,2000$/);
       const viaQuery = await t.api('get', `${String(status['result'])}?format=csv`);
       assert.equal(viaQuery.text.trim().split('\r\n').length, lines.length);

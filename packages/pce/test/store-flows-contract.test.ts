@@ -5,11 +5,22 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { FlowEndpointTerm, FlowQuery, FlowQueryRow, NewFlowRow, Store, StoreTx } from '../src/store/store.ts';
+import { tmpdir } from 'node:os';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from '../src/store/migrations/migrator.ts';
+import { openStore } from '../src/store/open-store.ts';
+import type { Database } from '../src/store/schema.ts';
 import { newOrg, postgresBackend, sqliteBackend, T0 } from './store-contract-support.ts';
 
 const MS0 = Date.parse(T0);
+const DAY = 86_400_000;
 
-function flow(org: number, over: Partial<NewFlowRow> = {}): NewFlowRow {
+/** A flow report as a test writes it: endpoints by IP and workload (interned when added). */
+type TestFlow = Omit<NewFlowRow, 'src_ep' | 'dst_ep'> & { src_ip: string; dst_ip: string; src_workload: string | null; dst_workload: string | null };
+
+function flow(org: number, over: Partial<TestFlow> = {}): TestFlow {
   return {
     org_id: org,
     src_ip: '10.0.0.1',
@@ -26,12 +37,19 @@ function flow(org: number, over: Partial<NewFlowRow> = {}): NewFlowRow {
     connections: 1,
     bytes_in: null,
     bytes_out: null,
-    reporter_workload: null,
     state: 'allowed',
     policy_decision: 'allowed',
     draft_policy_decision: 'allowed',
     ...over,
   };
+}
+
+/** Interns the flows' endpoints, then adds them (as ingest does). */
+async function addFlows(t: StoreTx, flows: readonly TestFlow[]): Promise<void> {
+  const org = flows[0]?.org_id ?? 0;
+  const ends = flows.flatMap((f) => [{ ip: f.src_ip, workload: f.src_workload }, { ip: f.dst_ip, workload: f.dst_workload }]);
+  const ids = await t.flowEndpointIds(org, ends);
+  await t.addFlows(flows.map(({ src_ip: _s, dst_ip: _d, src_workload: _sw, dst_workload: _dw, ...rest }, i) => ({ ...rest, src_ep: ids[2 * i] ?? -1, dst_ep: ids[2 * i + 1] ?? -1 })));
 }
 
 for (const backend of [sqliteBackend(), postgresBackend()]) {
@@ -40,28 +58,69 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
     let again: () => Promise<Store>;
     const tx = <T>(fn: (t: StoreTx) => Promise<T>): Promise<T> => store.transaction(fn);
     const read = <T>(fn: (t: StoreTx) => Promise<T>): Promise<T> => store.read(fn);
+    const add = (flows: readonly TestFlow[]): Promise<void> => tx((t) => addFlows(t, flows));
+    /** `src>dst` of each aggregated row, newest first. */
+    const q = async (org: number, query: FlowQuery): Promise<string[]> => (await read((t) => t.queryFlowSummaries(org, query))).map((f) => `${f.src_ip}>${f.dst_ip}`);
 
     before(() => backend.setup());
     after(() => backend.teardown());
     beforeEach(async () => void ({ store, again } = await backend.fresh()));
     afterEach(() => store.close());
 
-    it('insertFlows round-trips every column, bigints as numbers, in chunks larger than one statement', async () => {
+    it('addFlows + queryFlowSummaries round-trip every column, bigints as numbers, in chunks larger than one statement', async () => {
       const org = await tx((t) => newOrg(t));
       const big = 5_000_000_000_123;
-      const one = flow(org, { src_workload: 'w1', dst_workload: 'w2', src_set: 3, dst_set: 4, port: null, proto: 1, direction: 'outbound', bytes_in: big, bytes_out: 7, reporter_workload: 'w1', state: 'blocked', policy_decision: 'potentially_blocked', draft_policy_decision: 'unknown', connections: 9 });
-      await tx((t) => t.insertFlows([one]));
-      const [got] = await read((t) => t.queryFlows(org, { limit: 10 }));
-      assert.ok(got);
-      const { id, ...rest } = got;
-      assert.equal(typeof id, 'number');
-      assert.deepEqual(rest, one);
-      // 12,345 rows: several statements on both dialects.
+      const one = flow(org, { src_workload: 'w1', dst_workload: 'w2', src_set: 3, dst_set: 4, port: null, proto: 1, direction: 'outbound', bytes_in: big, bytes_out: 7, state: 'blocked', policy_decision: 'potentially_blocked', draft_policy_decision: 'unknown', connections: 9 });
+      await add([one]);
+      const [got] = await read((t) => t.queryFlowSummaries(org, { limit: 10 }));
+      const { org_id: _org, ...expected } = one;
+      assert.deepEqual(got, { ...expected, flows: 1 });
+      // 12,345 distinct flows: several statements on both dialects.
       const many = Array.from({ length: 12_345 }, (_, i) => flow(org, { src_ip: `10.1.${i >> 8}.${i & 255}`, last_seen: MS0 + 2000 + i }));
-      await tx((t) => t.insertFlows(many));
+      await add(many);
       assert.equal(await read((t) => t.countFlows(org)), 12_346);
-      const newest = await read((t) => t.queryFlows(org, { limit: 3 }));
-      assert.deepEqual(newest.map((f) => f.src_ip), ['10.1.48.56', '10.1.48.55', '10.1.48.54']);
+      assert.deepEqual(await q(org, { limit: 3 }), ['10.1.48.56>10.0.0.2', '10.1.48.55>10.0.0.2', '10.1.48.54>10.0.0.2']);
+    });
+
+    it('addFlows merges the reports of one day and key into one stored summary, within a call and across calls; another day is another summary, merged again by the query', async () => {
+      const org = await tx((t) => newOrg(t));
+      await add([flow(org, { connections: 2, first_seen: MS0 + 10, last_seen: MS0 + 100, bytes_in: 10 }), flow(org, { connections: 3, first_seen: MS0, last_seen: MS0 + 50, state: 'potentially_blocked' })]);
+      await add([flow(org, { connections: 4, first_seen: MS0 + 200, last_seen: MS0 + 300, bytes_in: 5, bytes_out: 1, draft_policy_decision: 'blocked' })]);
+      assert.equal(await read((t) => t.countFlows(org)), 1);
+      const [row] = await read((t) => t.queryFlowSummaries(org, { limit: 10 }));
+      assert.deepEqual([row?.connections, row?.flows, row?.first_seen, row?.last_seen, row?.bytes_in, row?.bytes_out, row?.state, row?.draft_policy_decision], [9, 3, MS0, MS0 + 300, 15, 1, 'potentially_blocked', 'blocked']);
+      await add([flow(org, { connections: 1, first_seen: MS0 + DAY, last_seen: MS0 + DAY + 5 })]);
+      assert.equal(await read((t) => t.countFlows(org)), 2);
+      const [both] = await read((t) => t.queryFlowSummaries(org, { limit: 10 }));
+      assert.deepEqual([both?.connections, both?.flows, both?.first_seen, both?.last_seen], [10, 4, MS0, MS0 + DAY + 5]);
+      // A time window picks summaries by when they were seen.
+      assert.equal((await read((t) => t.queryFlowSummaries(org, { since: MS0 + DAY, limit: 10 })))[0]?.connections, 1);
+      assert.equal((await read((t) => t.queryFlowSummaries(org, { until: MS0 + 1000, limit: 10 })))[0]?.connections, 9);
+    });
+
+    it('flowEndpointIds interns each (IP, workload) once; the same IP without a workload or with another is another endpoint', async () => {
+      const org = await tx((t) => newOrg(t));
+      const first = await tx((t) => t.flowEndpointIds(org, [{ ip: '10.0.0.1', workload: 'w1' }, { ip: '10.0.0.1', workload: null }, { ip: '10.0.0.1', workload: 'w1' }, { ip: '2001:db8::1', workload: 'w2' }]));
+      assert.equal(first[0], first[2]);
+      assert.equal(new Set(first).size, 3);
+      const other = await again();
+      try {
+        assert.deepEqual(await other.transaction((t) => t.flowEndpointIds(org, [{ ip: '2001:db8::1', workload: 'w2' }, { ip: '10.0.0.1', workload: null }])), [first[3], first[1]]);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('addFlowBatch records the batch and adds its flows in one go; a resent batch id adds nothing', async () => {
+      const org = await tx((t) => newOrg(t));
+      const [a, b] = await tx((t) => t.flowEndpointIds(org, [{ ip: '10.0.0.1', workload: null }, { ip: '10.0.0.2', workload: null }]));
+      const { src_ip: _s, dst_ip: _d, src_workload: _sw, dst_workload: _dw, ...report } = flow(org, { connections: 5 });
+      const row = { ...report, src_ep: a ?? -1, dst_ep: b ?? -1 };
+      const batch = { org_id: org, batch_id: 'b-1', reporter_workload: 'w1', received_at: MS0, flows: 2, dropped: 0 };
+      assert.equal(await store.addFlowBatch(batch, [row, row]), true);
+      assert.equal(await store.addFlowBatch(batch, [row, row]), false);
+      const rows = await read((t) => t.queryFlowSummaries(org, { limit: 10 }));
+      assert.deepEqual(rows.map((r) => [r.src_ip, r.dst_ip, r.connections, r.flows]), [['10.0.0.1', '10.0.0.2', 10, 2]]);
     });
 
     it('recordFlowBatch: true the first time, false for a resent batch id (per org)', async () => {
@@ -91,76 +150,68 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
       }
     });
 
-    it('queryFlows: label, workload and IP terms (OR of ANDs), excludes (null-safe), services, decisions, time window, limit', async () => {
+    it('queryFlowSummaries: label, workload and IP terms (OR of ANDs), excludes (null-safe), services, decisions, time window, limit', async () => {
       const org = await tx((t) => newOrg(t));
       const [webProd, webDev, db] = await tx((t) => t.labelSetIds(org, [[1, 10], [1, 11], [2, 10]]));
-      await tx((t) =>
-        t.insertFlows([
+      await add([
           flow(org, { src_ip: '10.0.0.1', src_workload: 'web-p', src_set: webProd ?? null, dst_ip: '10.0.0.9', dst_workload: 'db', dst_set: db ?? null, port: 5432, last_seen: MS0 + 1000 }),
           flow(org, { src_ip: '10.0.0.2', src_workload: 'web-d', src_set: webDev ?? null, dst_ip: '10.0.0.9', dst_workload: 'db', dst_set: db ?? null, port: 5432, policy_decision: 'blocked', last_seen: MS0 + 2000 }),
           flow(org, { src_ip: '192.0.2.7', dst_ip: '10.0.0.1', dst_workload: 'web-p', dst_set: webProd ?? null, port: 443, policy_decision: 'potentially_blocked', last_seen: MS0 + 3000 }),
           flow(org, { src_ip: '10.0.0.1', src_workload: 'web-p', src_set: webProd ?? null, dst_ip: '198.51.100.1', proto: 1, port: null, policy_decision: 'unknown', first_seen: MS0 + 3500, last_seen: MS0 + 4000 }),
-        ]),
-      );
-      const q = async (query: Parameters<StoreTx['queryFlows']>[1]): Promise<string[]> => (await read((t) => t.queryFlows(org, query))).map((f) => `${f.src_ip}>${f.dst_ip}`);
+      ]);
       const web = { labelId: 1 };
-      assert.deepEqual(await q({ src: { include: [[web]], exclude: [] }, limit: 100 }), ['10.0.0.1>198.51.100.1', '10.0.0.2>10.0.0.9', '10.0.0.1>10.0.0.9']);
-      assert.deepEqual(await q({ src: { include: [[web, { labelId: 10 }]], exclude: [] }, limit: 100 }), ['10.0.0.1>198.51.100.1', '10.0.0.1>10.0.0.9']);
-      assert.deepEqual(await q({ src: { include: [[{ labelId: 11 }], [{ ip: '192.0.2.7' }]], exclude: [] }, limit: 100 }), ['192.0.2.7>10.0.0.1', '10.0.0.2>10.0.0.9']);
-      assert.deepEqual(await q({ dst: { include: [[{ workload: 'db' }]], exclude: [{ labelId: 11 }] }, limit: 100 }), ['10.0.0.2>10.0.0.9', '10.0.0.1>10.0.0.9']);
+      assert.deepEqual(await q(org, { src: { include: [[web]], exclude: [] }, limit: 100 }), ['10.0.0.1>198.51.100.1', '10.0.0.2>10.0.0.9', '10.0.0.1>10.0.0.9']);
+      assert.deepEqual(await q(org, { src: { include: [[web, { labelId: 10 }]], exclude: [] }, limit: 100 }), ['10.0.0.1>198.51.100.1', '10.0.0.1>10.0.0.9']);
+      assert.deepEqual(await q(org, { src: { include: [[{ labelId: 11 }], [{ ip: '192.0.2.7' }]], exclude: [] }, limit: 100 }), ['192.0.2.7>10.0.0.1', '10.0.0.2>10.0.0.9']);
+      assert.deepEqual(await q(org, { dst: { include: [[{ workload: 'db' }]], exclude: [{ labelId: 11 }] }, limit: 100 }), ['10.0.0.2>10.0.0.9', '10.0.0.1>10.0.0.9']);
       // Excluding a label keeps flows whose end has no workload (no label set).
-      assert.deepEqual(await q({ src: { include: [], exclude: [web] }, limit: 100 }), ['192.0.2.7>10.0.0.1']);
-      assert.deepEqual(await q({ dst: { include: [], exclude: [{ workload: 'db' }] }, limit: 100 }), ['10.0.0.1>198.51.100.1', '192.0.2.7>10.0.0.1']);
-      assert.deepEqual(await q({ services: { include: [{ proto: 6, port: 5432 }], exclude: [] }, limit: 100 }), ['10.0.0.2>10.0.0.9', '10.0.0.1>10.0.0.9']);
-      assert.deepEqual(await q({ services: { include: [{ port: 400, toPort: 500 }], exclude: [] }, limit: 100 }), ['192.0.2.7>10.0.0.1']);
-      assert.deepEqual(await q({ services: { include: [], exclude: [{ proto: 6 }] }, limit: 100 }), ['10.0.0.1>198.51.100.1']);
-      assert.deepEqual(await q({ decisions: ['blocked', 'potentially_blocked'], limit: 100 }), ['192.0.2.7>10.0.0.1', '10.0.0.2>10.0.0.9']);
-      assert.deepEqual(await q({ decisions: [], limit: 100 }), []);
-      assert.deepEqual(await q({ since: MS0 + 2500, until: MS0 + 3600, limit: 100 }), ['10.0.0.1>198.51.100.1', '192.0.2.7>10.0.0.1']);
-      assert.deepEqual(await q({ limit: 2 }), ['10.0.0.1>198.51.100.1', '192.0.2.7>10.0.0.1']);
-      assert.deepEqual(await q({ limit: 0 }), []);
+      assert.deepEqual(await q(org, { src: { include: [], exclude: [web] }, limit: 100 }), ['192.0.2.7>10.0.0.1']);
+      assert.deepEqual(await q(org, { dst: { include: [], exclude: [{ workload: 'db' }] }, limit: 100 }), ['10.0.0.1>198.51.100.1', '192.0.2.7>10.0.0.1']);
+      assert.deepEqual(await q(org, { services: { include: [{ proto: 6, port: 5432 }], exclude: [] }, limit: 100 }), ['10.0.0.2>10.0.0.9', '10.0.0.1>10.0.0.9']);
+      assert.deepEqual(await q(org, { services: { include: [{ port: 400, toPort: 500 }], exclude: [] }, limit: 100 }), ['192.0.2.7>10.0.0.1']);
+      assert.deepEqual(await q(org, { services: { include: [], exclude: [{ proto: 6 }] }, limit: 100 }), ['10.0.0.1>198.51.100.1']);
+      assert.deepEqual(await q(org, { decisions: ['blocked', 'potentially_blocked'], limit: 100 }), ['192.0.2.7>10.0.0.1', '10.0.0.2>10.0.0.9']);
+      assert.deepEqual(await q(org, { decisions: [], limit: 100 }), []);
+      assert.deepEqual(await q(org, { since: MS0 + 2500, until: MS0 + 3600, limit: 100 }), ['10.0.0.1>198.51.100.1', '192.0.2.7>10.0.0.1']);
+      assert.deepEqual(await q(org, { limit: 2 }), ['10.0.0.1>198.51.100.1', '192.0.2.7>10.0.0.1']);
+      assert.deepEqual(await q(org, { limit: 0 }), []);
     });
 
-    it('queryFlows: an AND of labels is one intersection (an impossible one matches nothing), label groups (anyLabel), IP ranges per family, sides OR-ed', async () => {
+    it('queryFlowSummaries: an AND of labels is one intersection (an impossible one matches nothing), label groups (anyLabel), IP ranges per family, sides OR-ed', async () => {
       const org = await tx((t) => newOrg(t));
       const [webProd, webDev, db] = await tx((t) => t.labelSetIds(org, [[1, 10], [1, 11], [2, 10]]));
-      await tx((t) =>
-        t.insertFlows([
+      await add([
           flow(org, { src_ip: '10.0.0.1', src_set: webProd ?? null, dst_ip: '10.0.1.9', dst_set: db ?? null, last_seen: MS0 + 1000 }),
           flow(org, { src_ip: '10.0.0.2', src_set: webDev ?? null, dst_ip: '2001:db8::9', last_seen: MS0 + 2000 }),
           flow(org, { src_ip: '2001:db8::1', dst_ip: '10.0.0.1', dst_set: webProd ?? null, last_seen: MS0 + 3000 }),
           flow(org, { src_ip: '192.0.2.7', dst_ip: '10.0.1.9', dst_set: db ?? null, last_seen: MS0 + 4000 }),
-        ]),
-      );
-      const q = async (query: Parameters<StoreTx['queryFlows']>[1]): Promise<string[]> => (await read((t) => t.queryFlows(org, query))).map((f) => `${f.src_ip}>${f.dst_ip}`);
+      ]);
       const src = (...all: FlowEndpointTerm[]): FlowQuery => ({ src: { include: [all], exclude: [] }, limit: 100 });
-      assert.deepEqual(await q(src({ labelId: 1 }, { labelId: 11 })), ['10.0.0.2>2001:db8::9']);
-      assert.deepEqual(await q(src({ labelId: 2 }, { labelId: 11 })), [], 'no set carries both');
-      assert.deepEqual(await q(src({ anyLabel: [10, 11] }, { labelId: 1 })), ['10.0.0.2>2001:db8::9', '10.0.0.1>10.0.1.9']);
-      assert.deepEqual(await q(src({ anyLabel: [] })), [], 'an empty label group matches nothing');
+      assert.deepEqual(await q(org, src({ labelId: 1 }, { labelId: 11 })), ['10.0.0.2>2001:db8::9']);
+      assert.deepEqual(await q(org, src({ labelId: 2 }, { labelId: 11 })), [], 'no set carries both');
+      assert.deepEqual(await q(org, src({ anyLabel: [10, 11] }, { labelId: 1 })), ['10.0.0.2>2001:db8::9', '10.0.0.1>10.0.1.9']);
+      assert.deepEqual(await q(org, src({ anyLabel: [] })), [], 'an empty label group matches nothing');
       const v4 = (from: string, to: string): number[] => [from, to].map((a) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0));
-      assert.deepEqual(await q(src({ ipRanges: { v4: v4('10.0.0.0', '10.0.0.255'), v6: [] } })), ['10.0.0.2>2001:db8::9', '10.0.0.1>10.0.1.9']);
+      assert.deepEqual(await q(org, src({ ipRanges: { v4: v4('10.0.0.0', '10.0.0.255'), v6: [] } })), ['10.0.0.2>2001:db8::9', '10.0.0.1>10.0.1.9']);
       // ::/0 is every IPv6 address, and no IPv4 one.
-      assert.deepEqual(await q(src({ ipRanges: { v4: [], v6: [0n, (1n << 128n) - 1n] } })), ['2001:db8::1>10.0.0.1']);
-      assert.deepEqual(await q({ dst: { include: [], exclude: [{ ipRanges: { v4: v4('10.0.0.0', '10.255.255.255'), v6: [] } }] }, limit: 100 }), ['10.0.0.2>2001:db8::9']);
+      assert.deepEqual(await q(org, src({ ipRanges: { v4: [], v6: [0n, (1n << 128n) - 1n] } })), ['2001:db8::1>10.0.0.1']);
+      assert.deepEqual(await q(org, { dst: { include: [], exclude: [{ ipRanges: { v4: v4('10.0.0.0', '10.255.255.255'), v6: [] } }] }, limit: 100 }), ['10.0.0.2>2001:db8::9']);
       const many = Array.from({ length: 3000 }, (_, i) => v4(`172.16.${i >> 8}.${i & 255}`, `172.16.${i >> 8}.${i & 255}`)).flat();
-      assert.deepEqual(await q(src({ ipRanges: { v4: [...many, ...v4('192.0.2.7', '192.0.2.7')], v6: [] } })), ['192.0.2.7>10.0.1.9'], 'thousands of ranges (balanced OR)');
+      assert.deepEqual(await q(org, src({ ipRanges: { v4: [...many, ...v4('192.0.2.7', '192.0.2.7')], v6: [] } })), ['192.0.2.7>10.0.1.9'], 'thousands of ranges (balanced OR)');
       const either: FlowQuery = { src: { include: [[{ labelId: 11 }]], exclude: [] }, dst: { include: [[{ labelId: 2 }]], exclude: [] }, limit: 100 };
-      assert.deepEqual(await q(either), []);
-      assert.deepEqual(await q({ ...either, sidesOp: 'or' }), ['192.0.2.7>10.0.1.9', '10.0.0.2>2001:db8::9', '10.0.0.1>10.0.1.9']);
+      assert.deepEqual(await q(org, either), []);
+      assert.deepEqual(await q(org, { ...either, sidesOp: 'or' }), ['192.0.2.7>10.0.1.9', '10.0.0.2>2001:db8::9', '10.0.0.1>10.0.1.9']);
     });
 
     it('queryFlowSummaries: one row per (ends, service, direction, decision), connections and bytes summed, first/last seen over the group, worst state and draft decision; newest group first, limit counts groups', async () => {
       const org = await tx((t) => newOrg(t));
-      await tx((t) =>
-        t.insertFlows([
+      await add([
           flow(org, { connections: 2, first_seen: MS0, last_seen: MS0 + 100, bytes_in: 10, bytes_out: 1 }),
           flow(org, { connections: 3, first_seen: MS0 + 500, last_seen: MS0 + 900, bytes_in: 5, state: 'potentially_blocked', draft_policy_decision: 'blocked' }),
           flow(org, { connections: 1, first_seen: MS0 + 50, last_seen: MS0 + 200, policy_decision: 'blocked' }),
           flow(org, { connections: 7, port: 22, first_seen: MS0 + 10, last_seen: MS0 + 20 }),
           flow(org, { connections: 4, direction: 'outbound', last_seen: MS0 + 300 }),
-        ]),
-      );
+      ]);
       const rows = await read((t) => t.queryFlowSummaries(org, { services: { include: [{ port: 443 }], exclude: [] }, limit: 100 }));
       assert.deepEqual(
         rows.map((r) => [r.direction, r.policy_decision, r.connections, r.flows, r.first_seen - MS0, r.last_seen - MS0, r.bytes_in, r.bytes_out, r.state, r.draft_policy_decision]),
@@ -176,18 +227,51 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
 
     it('flows are per org', async () => {
       const [a, b] = await tx(async (t) => [await newOrg(t, 'a'), await newOrg(t, 'b')]);
-      await tx((t) => t.insertFlows([flow(a), flow(a), flow(b)]));
+      await add([flow(a), flow(a, { port: 80 })]);
+      await add([flow(b)]);
       assert.equal(await read((t) => t.countFlows(a)), 2);
-      assert.equal((await read((t) => t.queryFlows(b, { limit: 10 }))).length, 1);
+      assert.equal((await read((t) => t.queryFlowSummaries(b, { limit: 10 }))).length, 1);
     });
 
     it('deleteFlowsBefore: retention by last_seen, and forgets old batch ids', async () => {
       const org = await tx((t) => newOrg(t));
-      await tx((t) => t.insertFlows([flow(org, { last_seen: MS0 }), flow(org, { last_seen: MS0 + 10 }), flow(org, { last_seen: MS0 + 20 })]));
+      await add([flow(org, { port: 1, last_seen: MS0 }), flow(org, { port: 2, last_seen: MS0 + 10 }), flow(org, { port: 3, last_seen: MS0 + 20 })]);
       await tx((t) => t.recordFlowBatch({ org_id: org, batch_id: 'old', reporter_workload: null, received_at: MS0, flows: 1, dropped: 0 }));
       assert.equal(await tx((t) => t.deleteFlowsBefore(org, MS0 + 10)), 1);
       assert.equal(await read((t) => t.countFlows(org)), 2);
       assert.equal(await tx((t) => t.recordFlowBatch({ org_id: org, batch_id: 'old', reporter_workload: null, received_at: MS0 + 50, flows: 1, dropped: 0 })), true);
+    });
+
+    it('migration 005 folds the flows stored before it into daily summaries, endpoints interned, and drops the old table', async () => {
+      const spec = await backend.unopened();
+      const path = spec.startsWith('sqlite:') ? spec.slice('sqlite:'.length) : undefined;
+      const db = new Kysely<Database>({ dialect: path !== undefined ? new SqliteDialect({ database: new SQLite(path) }) : new PostgresDialect({ pool: new pg.Pool({ connectionString: spec, max: 1 }) }) });
+      try {
+        await migrateToLatest(db, backend.name, undefined, '004-flow-explorer');
+        const org = await db.insertInto('orgs').values({ name: 'old', created_at: T0, psk: 'a'.repeat(64), psk_previous: null, psk_generation: 1, psk_rotation_started_at: null }).returning('id').executeTakeFirstOrThrow();
+        const old = (over: Record<string, unknown>) => ({
+          org_id: org.id, src_ip: '10.0.0.1', dst_ip: '10.0.0.2', src_workload: 'w1', dst_workload: null, src_set: 3, dst_set: null, proto: 6, port: 443, direction: 0,
+          first_seen: MS0, last_seen: MS0 + 10, connections: 2, bytes_in: null, bytes_out: null, reporter_workload: 'w1', state: 0, policy_decision: 0, draft_policy_decision: 0,
+          src_ipk: Buffer.from([4, 10, 0, 0, 1]), dst_ipk: Buffer.from([4, 10, 0, 0, 2]), ...over,
+        });
+        await db.insertInto('flows').values([old({}), old({ connections: 3, last_seen: MS0 + 20, state: 1 }), old({ last_seen: MS0 + DAY }), old({ proto: 1, port: null })]).execute();
+      } finally {
+        await db.destroy();
+      }
+      const migrated = await openStore(spec, tmpdir());
+      try {
+        const org = (await migrated.read((t) => t.listOrgs()))[0]?.id ?? -1;
+        assert.equal(await migrated.read((t) => t.countFlows(org)), 3, 'two reports of one day and key merged; another day; ICMP');
+        const rows = await migrated.read((t) => t.queryFlowSummaries(org, { since: MS0, until: MS0 + 100, limit: 10 }));
+        assert.deepEqual(
+          rows.map((r) => [r.src_ip, r.src_workload, r.src_set, r.dst_ip, r.dst_workload, r.dst_set, r.proto, r.port, r.connections, r.flows, r.state]),
+          [['10.0.0.1', 'w1', 3, '10.0.0.2', null, null, 6, 443, 7, 3, 'potentially_blocked'], ['10.0.0.1', 'w1', 3, '10.0.0.2', null, null, 1, null, 2, 1, 'allowed']],
+        );
+        const bySrcRange = await migrated.read((t) => t.queryFlowSummaries(org, { src: { include: [[{ ipRanges: { v4: [0x0a000001, 0x0a000001], v6: [] } }]], exclude: [] }, limit: 10 }));
+        assert.equal(bySrcRange.length, 2, 'the address keys came along');
+      } finally {
+        await migrated.close();
+      }
     });
 
     it('flow queries: insert, update only the given fields, get, list newest first', async () => {

@@ -1,17 +1,18 @@
 /**
- * Flow ingest (issue 6): a VEN's batch of flow summaries becomes stored flows, each
- * attributed to the workloads at its two IPs (with their labels at that moment) and decided
+ * Flow ingest (issue 6): a VEN's batch of flow reports is added into the daily flow
+ * summaries, each report attributed to the workloads at its two IPs (with their labels at that moment) and decided
  * against the active and the draft policy by the same check the agents enforce
  * (`flowDecision`, the decision alone of `checkPolicy`, DESIGN §3). Decisions are computed
- * before the write transaction, so the write lock is held only for the inserts; a batch is one transaction, and a batch id seen
- * before stores nothing (the VEN resends after a PCE outage).
+ * before the write, which holds the write lock only for the upserts (on SQLite, on a thread
+ * of its own); a batch is one transaction, and a batch id seen before stores nothing (the
+ * VEN resends after a PCE outage).
  */
 import { flowDecision, workloadAtAddress, type PolicyEngine } from '@palisade/core/compute/index.ts';
 import { parseAddress, type ParsedAddress } from '@palisade/core/compute/address-ranges.ts';
 import type { WorkloadRecord } from '@palisade/core/compute/workload-record.ts';
 import type { PceEnv } from '../env.ts';
 import type { ComputeService } from '../compute/compute-service.ts';
-import type { FlowDecision, NewFlowRow, Store } from '../store/store.ts';
+import type { FlowDecision, FlowEndpoint, NewFlowRow, Store } from '../store/store.ts';
 import { DraftEngineCache } from './draft-engine-cache.ts';
 import type { FlowBatch } from './flow-schemas.ts';
 
@@ -78,6 +79,8 @@ export class FlowIngest {
   readonly #drafts: DraftEngineCache;
   /** org → label-set key → id; filled only after the transaction that interned it commits. */
   readonly #labelSets = new Map<number, Map<string, number>>();
+  /** org → "ip workload" → endpoint id; filled only after the transaction that interned it commits. */
+  readonly #endpointIds = new Map<number, Map<string, number>>();
   readonly #caches = new Map<number, EngineCache>();
   #generation = 0;
 
@@ -130,20 +133,33 @@ export class FlowIngest {
       return d;
     };
 
-    // Label sets first (a small transaction of its own, only for sets never seen): interning
-    // is idempotent, so it is harmless even when the batch turns out to be a resend.
+    // Label sets and endpoints first (a small transaction of its own, only for those never
+    // seen): interning is idempotent, so it is harmless even when the batch is a resend.
     let sets = this.#labelSets.get(org) ?? new Map<string, number>();
+    let endpointIds = this.#endpointIds.get(org) ?? new Map<string, number>();
     const unknownSets = new Map<string, readonly number[]>();
+    const unknownEndpoints = new Map<string, FlowEndpoint>();
+    const endpointKey = (ip: string, a: Attribution): string => (a.workload === null ? ip : `${ip} ${a.workload}`);
     for (const f of batch.flows) {
-      for (const a of [at(f.src_ip), at(f.dst_ip)]) if (a.labelKey !== null && !sets.has(a.labelKey)) unknownSets.set(a.labelKey, a.labels);
+      for (const ip of [f.src_ip, f.dst_ip]) {
+        const a = at(ip);
+        if (a.labelKey !== null && !sets.has(a.labelKey)) unknownSets.set(a.labelKey, a.labels);
+        const k = endpointKey(ip, a);
+        if (!endpointIds.has(k)) unknownEndpoints.set(k, { ip, workload: a.workload });
+      }
     }
-    if (unknownSets.size > 0) {
-      const ids = await this.#store.transaction((tx) => tx.labelSetIds(org, [...unknownSets.values()]));
+    if (unknownSets.size > 0 || unknownEndpoints.size > 0) {
+      const [setIds, epIds] = await this.#store.transaction(async (tx) => [await tx.labelSetIds(org, [...unknownSets.values()]), await tx.flowEndpointIds(org, [...unknownEndpoints.values()])] as const);
       sets = new Map(sets);
-      [...unknownSets.keys()].forEach((k, i) => sets.set(k, ids[i] ?? -1));
+      [...unknownSets.keys()].forEach((k, i) => sets.set(k, setIds[i] ?? -1));
       this.#labelSets.set(org, sets);
+      // Addresses from outside (clients on the internet) are unbounded: start afresh past the bound.
+      endpointIds = endpointIds.size + unknownEndpoints.size > DECISION_CACHE_SIZE ? new Map() : new Map(endpointIds);
+      [...unknownEndpoints.keys()].forEach((k, i) => endpointIds.set(k, epIds[i] ?? -1));
+      this.#endpointIds.set(org, endpointIds);
     }
     const setOf = (k: string | null): number | null => (k === null ? null : (sets.get(k) ?? null));
+    const epOf = (ip: string, a: Attribution): number => endpointIds.get(endpointKey(ip, a)) ?? -1;
 
     const rows: NewFlowRow[] = new Array<NewFlowRow>(batch.flows.length);
     batch.flows.forEach((f, i) => {
@@ -152,10 +168,8 @@ export class FlowIngest {
       const [policy, draftPolicy] = decide(f.src_ip, f.dst_ip, f.proto, f.dst_port);
       rows[i] = {
         org_id: org,
-        src_ip: f.src_ip,
-        dst_ip: f.dst_ip,
-        src_workload: src.workload,
-        dst_workload: dst.workload,
+        src_ep: epOf(f.src_ip, src),
+        dst_ep: epOf(f.dst_ip, dst),
         src_set: setOf(src.labelKey),
         dst_set: setOf(dst.labelKey),
         proto: f.proto,
@@ -166,7 +180,6 @@ export class FlowIngest {
         connections: f.connections,
         bytes_in: withBytes ? (f.bytes_in ?? null) : null,
         bytes_out: withBytes ? (f.bytes_out ?? null) : null,
-        reporter_workload: reporter.workloadId,
         state: f.state,
         // What the host's firewall already blocked is blocked, whatever the policy says now.
         policy_decision: f.state === 'blocked' ? 'blocked' : policy,
@@ -175,10 +188,7 @@ export class FlowIngest {
     });
 
     const now = this.#env.now().getTime();
-    await this.#store.transaction(async (tx) => {
-      const fresh = await tx.recordFlowBatch({ org_id: org, batch_id: batch.batch_id, reporter_workload: reporter.workloadId, received_at: now, flows: batch.flows.length, dropped: batch.dropped });
-      if (fresh) await tx.insertFlows(rows);
-    });
+    await this.#store.addFlowBatch({ org_id: org, batch_id: batch.batch_id, reporter_workload: reporter.workloadId, received_at: now, flows: batch.flows.length, dropped: batch.dropped }, rows);
     return batch.flows.length;
   }
 }

@@ -13,7 +13,7 @@ import { parseCidr } from '@palisade/core/ip.ts';
 import type { IpList } from '@palisade/core/model/ip-lists.ts';
 import type { LabelGroup } from '@palisade/core/model/labels.ts';
 import { getObject, type StoredObject } from '../services/policy-store.ts';
-import type { FlowEndpointTerm, FlowIpRanges, FlowQuery, FlowQueryRow, FlowSideFilter, FlowSummaryRow, NewFlowRow, StoreTx } from '../store/store.ts';
+import type { FlowEndpointTerm, FlowIpRanges, FlowQuery, FlowQueryRow, FlowSideFilter, FlowSummaryRow, StoreTx } from '../store/store.ts';
 import type { Actor, TrafficQuery } from './flow-schemas.ts';
 
 export interface RenderedEndpoint {
@@ -189,11 +189,8 @@ async function runTrafficQuery(pce: Pce, org: number, id: string, q: TrafficQuer
   }
 }
 
-/** A stored flow or an aggregate of them (`FlowSummaryRow`). */
-type RenderableFlow = Omit<NewFlowRow, 'org_id' | 'reporter_workload'> | FlowSummaryRow;
-
 /** Flows → the API shape, with each end's workload (now) and labels (at flow time). */
-export async function renderFlows(tx: StoreTx, org: number, rows: readonly RenderableFlow[]): Promise<RenderedFlow[]> {
+export async function renderFlows(tx: StoreTx, org: number, rows: readonly FlowSummaryRow[]): Promise<RenderedFlow[]> {
   const setIds = new Set<number>();
   const workloadIds = new Set<string>();
   for (const r of rows) {

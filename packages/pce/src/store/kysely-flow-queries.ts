@@ -1,19 +1,22 @@
 /**
- * Traffic flows (migrations/002-flows.ts): batched ingest, label-filtered queries, retention,
- * label-set interning, batch idempotency, async traffic queries.
+ * Traffic flows (migrations 002 and 005): daily summaries added in batches, label-filtered
+ * aggregated queries, retention, interning of label sets and endpoints, batch idempotency,
+ * async traffic queries.
  *
- * Ingest is the hot path: rows are written by a prepared statement text built once per chunk
- * size (SQLite: a multi-row VALUES; PostgreSQL: one `INSERT … SELECT FROM unnest($1, …)` with
- * one array per column, so a whole chunk is 21 bound values and one planned statement),
- * bypassing the query builder, whose cost per value dominates at 50,000 rows a second.
+ * Ingest is the hot path: the reports of a call are first merged per summary key here, then
+ * upserted by a prepared statement text built once per chunk size (SQLite: a multi-row
+ * VALUES, or one prepared statement per row on the writer connection; PostgreSQL: one
+ * `INSERT … SELECT FROM unnest($1, …)` with one array per column), bypassing the query
+ * builder, whose cost per value dominates at 50,000 rows a second.
  */
 import { CompiledQuery, sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import { parseAddress, type ParsedAddress } from '@palisade/core/compute/address-ranges.ts';
 import type { DialectHooks } from './dialect-hooks.ts';
 import { chunks, countOf } from './kysely-sql.ts';
 import { orgQueries } from './kysely-org-queries.ts';
+import { DAY_MS, SUMMARY_KEY } from './migrations/005-flow-summaries.ts';
 import type { Database } from './schema.ts';
-import type { FlowDecision, FlowDirection, FlowEndpointTerm, FlowIpRanges, FlowQuery, FlowQueryRow, FlowRow, FlowServiceTerm, FlowSideFilter, FlowState, FlowSummaryRow, NewFlowRow, StoreTx } from './store.ts';
+import type { FlowDecision, FlowDirection, FlowEndpointTerm, FlowIpRanges, FlowQuery, FlowQueryRow, FlowServiceTerm, FlowSideFilter, FlowState, FlowSummaryRow, NewFlowRow, StoreTx } from './store.ts';
 
 const DECISIONS: readonly FlowDecision[] = ['allowed', 'potentially_blocked', 'blocked', 'unknown'];
 const DIRECTIONS: readonly FlowDirection[] = ['inbound', 'outbound'];
@@ -21,30 +24,96 @@ const decisionCode = (d: FlowDecision): number => DECISIONS.indexOf(d);
 const decisionOf = (n: number): FlowDecision => DECISIONS[n] ?? 'unknown';
 const stateOf = (n: number): FlowState => (n === 1 ? 'potentially_blocked' : n === 2 ? 'blocked' : 'allowed');
 
-const COLUMNS = [
-  'org_id',
-  'src_ip',
-  'dst_ip',
-  'src_workload',
-  'dst_workload',
-  'src_set',
-  'dst_set',
-  'proto',
-  'port',
-  'direction',
-  'first_seen',
-  'last_seen',
-  'connections',
-  'bytes_in',
-  'bytes_out',
-  'reporter_workload',
-  'state',
-  'policy_decision',
-  'draft_policy_decision',
-  'src_ipk',
-  'dst_ipk',
-] as const;
-const PG_TYPES = ['int', 'text', 'text', 'text', 'text', 'int', 'int', 'int', 'int', 'int', 'bigint', 'bigint', 'int', 'bigint', 'bigint', 'text', 'int', 'int', 'int', 'bytea', 'bytea'];
+/** The summed and merged columns of a summary, after its key. */
+const VALUE_COLUMNS = ['draft_policy_decision', 'state', 'first_seen', 'last_seen', 'connections', 'bytes_in', 'bytes_out', 'reports'] as const;
+const COLUMNS = [...SUMMARY_KEY, ...VALUE_COLUMNS];
+export const FLOW_SUMMARY_COLUMNS: readonly string[] = COLUMNS;
+const KEY_SIZE = SUMMARY_KEY.length;
+const PG_TYPES: Record<(typeof COLUMNS)[number], string> = {
+  org_id: 'int',
+  src_set: 'int',
+  day: 'int',
+  dst_set: 'int',
+  src_ep: 'bigint',
+  dst_ep: 'bigint',
+  proto: 'int',
+  port: 'int',
+  direction: 'int',
+  policy_decision: 'int',
+  draft_policy_decision: 'int',
+  state: 'int',
+  first_seen: 'bigint',
+  last_seen: 'bigint',
+  connections: 'bigint',
+  bytes_in: 'bigint',
+  bytes_out: 'bigint',
+  reports: 'int',
+};
+/** Indexes into a row of COLUMNS. */
+const DRAFT = KEY_SIZE;
+const STATE = KEY_SIZE + 1;
+const FIRST = KEY_SIZE + 2;
+const LAST = KEY_SIZE + 3;
+const CONNECTIONS = KEY_SIZE + 4;
+const BYTES_IN = KEY_SIZE + 5;
+const BYTES_OUT = KEY_SIZE + 6;
+const REPORTS = KEY_SIZE + 7;
+
+type SummaryValues = (number | null)[];
+
+/** A report as the values of a summary row, in COLUMNS order. */
+function summaryValues(r: NewFlowRow): SummaryValues {
+  return [
+    r.org_id,
+    r.src_set ?? 0,
+    Math.floor(r.last_seen / DAY_MS),
+    r.dst_set ?? 0,
+    r.src_ep,
+    r.dst_ep,
+    r.proto,
+    r.port ?? -1,
+    DIRECTIONS.indexOf(r.direction),
+    decisionCode(r.policy_decision),
+    decisionCode(r.draft_policy_decision),
+    decisionCode(r.state),
+    r.first_seen,
+    r.last_seen,
+    r.connections,
+    r.bytes_in,
+    r.bytes_out,
+    1,
+  ];
+}
+
+const addNullable = (a: number | null | undefined, b: number | null | undefined): number | null => (a === null || a === undefined ? (b ?? null) : b === null || b === undefined ? a : a + b);
+
+/**
+ * Reports merged per summary key (as the upsert merges them into a stored row); values in
+ * `FLOW_SUMMARY_COLUMNS` order. `sorted`: in key order, so concurrent PostgreSQL
+ * transactions lock rows in one order (SQLite's single writer needs none).
+ */
+export function mergedSummaries(rows: readonly NewFlowRow[], sorted: boolean): SummaryValues[] {
+  const byKey = new Map<string, SummaryValues>();
+  for (const r of rows) {
+    const v = summaryValues(r);
+    const key = v.slice(0, KEY_SIZE).join(',');
+    const m = byKey.get(key);
+    if (m === undefined) {
+      byKey.set(key, v);
+      continue;
+    }
+    m[DRAFT] = Math.max(m[DRAFT] ?? 0, v[DRAFT] ?? 0);
+    m[STATE] = Math.max(m[STATE] ?? 0, v[STATE] ?? 0);
+    m[FIRST] = Math.min(m[FIRST] ?? 0, v[FIRST] ?? 0);
+    m[LAST] = Math.max(m[LAST] ?? 0, v[LAST] ?? 0);
+    m[CONNECTIONS] = (m[CONNECTIONS] ?? 0) + (v[CONNECTIONS] ?? 0);
+    m[BYTES_IN] = addNullable(m[BYTES_IN], v[BYTES_IN]);
+    m[BYTES_OUT] = addNullable(m[BYTES_OUT], v[BYTES_OUT]);
+    m[REPORTS] = (m[REPORTS] ?? 0) + 1;
+  }
+  if (!sorted) return [...byKey.values()];
+  return [...byKey.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((e) => e[1]);
+}
 
 /**
  * An address as a byte string that sorts like the address within its family (migration
@@ -65,127 +134,86 @@ export function ipKeyOf(a: ParsedAddress): Buffer {
   return b;
 }
 
-/** Memoized per call site (a batch repeats its addresses); null for text that is not an address (validated before). */
-function ipKeys(): (ip: string) => Buffer | null {
-  const memo = new Map<string, Buffer | null>();
-  return (ip) => {
-    let k = memo.get(ip);
-    if (k === undefined) {
-      const a = parseAddress(ip);
-      k = a ? ipKeyOf(a) : null;
-      memo.set(ip, k);
-    }
-    return k;
-  };
+/** The key of an address (null for text that is not one: validated before, never in practice). */
+function ipKeyOfText(ip: string): Buffer | null {
+  const a = parseAddress(ip);
+  return a ? ipKeyOf(a) : null;
 }
 
-function values(r: NewFlowRow, key: (ip: string) => Buffer | null): unknown[] {
-  return [
-    r.org_id,
-    r.src_ip,
-    r.dst_ip,
-    r.src_workload,
-    r.dst_workload,
-    r.src_set,
-    r.dst_set,
-    r.proto,
-    r.port,
-    DIRECTIONS.indexOf(r.direction),
-    r.first_seen,
-    r.last_seen,
-    r.connections,
-    r.bytes_in,
-    r.bytes_out,
-    r.reporter_workload,
-    decisionCode(r.state),
-    decisionCode(r.policy_decision),
-    decisionCode(r.draft_policy_decision),
-    key(r.src_ip),
-    key(r.dst_ip),
-  ];
-}
-
-/** Rows per SQLite statement: 21 × 1,500 bound values, under its 32,766 limit. */
+/** Rows per SQLite statement: 18 × 1,500 bound values, under its 32,766 limit. */
 const SQLITE_ROWS = 1500;
 /** Rows per PostgreSQL statement (arrays: no bound-value limit; bounded for memory). */
 const PG_ROWS = 5000;
 
-const sqliteInsertTexts = new Map<number, string>();
-function sqliteInsert(rows: number): string {
-  let text = sqliteInsertTexts.get(rows);
+const q = (c: string): string => `flow_summaries.${c}`;
+/** How a stored summary takes in a new one with the same key (`excluded`). */
+function mergeSet(dialect: 'sqlite' | 'postgres'): string {
+  const [max, min] = dialect === 'postgres' ? ['greatest', 'least'] : ['max', 'min'];
+  const sumNullable = (c: string): string => `${c} = case when excluded.${c} is null then ${q(c)} else coalesce(${q(c)}, 0) + excluded.${c} end`;
+  return [
+    `draft_policy_decision = ${max}(${q('draft_policy_decision')}, excluded.draft_policy_decision)`,
+    `state = ${max}(${q('state')}, excluded.state)`,
+    `first_seen = ${min}(${q('first_seen')}, excluded.first_seen)`,
+    `last_seen = ${max}(${q('last_seen')}, excluded.last_seen)`,
+    `connections = ${q('connections')} + excluded.connections`,
+    sumNullable('bytes_in'),
+    sumNullable('bytes_out'),
+    `reports = ${q('reports')} + excluded.reports`,
+  ].join(', ');
+}
+
+const UPSERT_TAIL = (dialect: 'sqlite' | 'postgres'): string => ` on conflict (${SUMMARY_KEY.join(',')}) do update set ${mergeSet(dialect)}`;
+const sqliteUpsertTexts = new Map<number, string>();
+function sqliteUpsert(rows: number): string {
+  let text = sqliteUpsertTexts.get(rows);
   if (text === undefined) {
     const one = `(${COLUMNS.map(() => '?').join(',')})`;
-    text = `insert into flows (${COLUMNS.join(',')}) values ${Array.from({ length: rows }, () => one).join(',')}`;
-    sqliteInsertTexts.set(rows, text);
+    text = `insert into flow_summaries (${COLUMNS.join(',')}) values ${Array.from({ length: rows }, () => one).join(',')}${UPSERT_TAIL('sqlite')}`;
+    sqliteUpsertTexts.set(rows, text);
   }
   return text;
 }
-const PG_INSERT = `insert into flows (${COLUMNS.join(',')}) select * from unnest(${PG_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`;
+/** One summary upserted (`?` per FLOW_SUMMARY_COLUMNS). */
+export const SQLITE_UPSERT_ONE = sqliteUpsert(1);
+/** One batch id recorded (org_id, batch_id, reporter_workload, received_at, flows, dropped); answers a row only when it is new. */
+export const SQLITE_RECORD_BATCH = 'insert into flow_batches (org_id, batch_id, reporter_workload, received_at, flows, dropped) values (?, ?, ?, ?, ?, ?) on conflict (org_id, batch_id) do nothing returning batch_id';
+const PG_UPSERT = `insert into flow_summaries (${COLUMNS.join(',')}) select * from unnest(${COLUMNS.map((c, i) => `$${i + 1}::${PG_TYPES[c]}[]`).join(', ')})${UPSERT_TAIL('postgres')}`;
 
-interface StoredFlow {
-  id: number | string;
-  org_id: number;
-  src_ip: string;
-  dst_ip: string;
-  src_workload: string | null;
-  dst_workload: string | null;
-  src_set: number | null;
-  dst_set: number | null;
+/** A grouped summary as the database answers it (PostgreSQL's bigint and numeric sums arrive as strings). */
+interface GroupedSummary {
+  src_ep: number | string;
+  dst_ep: number | string;
+  src_set: number;
+  dst_set: number;
   proto: number;
-  port: number | null;
+  port: number;
   direction: number;
-  first_seen: number | string;
-  last_seen: number | string;
-  connections: number;
-  bytes_in: number | string | null;
-  bytes_out: number | string | null;
-  reporter_workload: string | null;
-  state: number;
   policy_decision: number;
   draft_policy_decision: number;
+  state: number;
+  first_seen: Millis;
+  last_seen: Millis;
+  connections: Millis;
+  bytes_in: Millis | null;
+  bytes_out: Millis | null;
+  reports: Millis;
 }
 
 const numOrNull = (v: number | string | null): number | null => (v === null ? null : Number(v));
 
-type Decoded = Omit<NewFlowRow, 'org_id' | 'reporter_workload'>;
-
-/** The columns a stored flow and an aggregate share, from their stored codes. */
-function decoded(r: Omit<StoredFlow, 'id' | 'org_id' | 'reporter_workload' | 'connections'> & { connections: number | string }): Decoded {
-  return {
-    src_ip: r.src_ip,
-    dst_ip: r.dst_ip,
-    src_workload: r.src_workload,
-    dst_workload: r.dst_workload,
-    src_set: r.src_set,
-    dst_set: r.dst_set,
-    proto: r.proto,
-    port: r.port,
-    direction: DIRECTIONS[r.direction] ?? 'inbound',
-    first_seen: Number(r.first_seen),
-    last_seen: Number(r.last_seen),
-    connections: Number(r.connections),
-    bytes_in: numOrNull(r.bytes_in),
-    bytes_out: numOrNull(r.bytes_out),
-    state: stateOf(r.state),
-    policy_decision: decisionOf(r.policy_decision),
-    draft_policy_decision: decisionOf(r.draft_policy_decision),
-  };
-}
-
-const fromStored = (r: StoredFlow): FlowRow => ({ id: Number(r.id), org_id: r.org_id, ...decoded(r), reporter_workload: r.reporter_workload });
-
-/** Every column but the address keys (internal to filtering). */
-const STORED_COLUMNS = ['id', ...COLUMNS.filter((c) => c !== 'src_ipk' && c !== 'dst_ipk')] as const;
-/** What an aggregated flow is per (Explorer's rows): the ends, the service, the direction, the decision. */
-const GROUP_COLUMNS = ['src_ip', 'dst_ip', 'src_workload', 'dst_workload', 'src_set', 'dst_set', 'proto', 'port', 'direction', 'policy_decision'] as const;
+/** What an aggregated flow is per (Explorer's rows): the ends, their label sets, the service, the direction, the decision. */
+const GROUP_COLUMNS = ['src_ep', 'dst_ep', 'src_set', 'dst_set', 'proto', 'port', 'direction', 'policy_decision'] as const;
 type Millis = number | string;
 
 const setKey = (labelIds: readonly number[]): string => [...new Set(labelIds)].sort((a, b) => a - b).join(',');
+/** An endpoint's interning key. */
+const endpointKey = (ip: string, workload: string): string => `${ip} ${workload}`;
 
 const QUERY_PATCH_FIELDS = ['status', 'updated_at', 'flows_count', 'datafile_id', 'message'] as const;
 
 export function flowQueries(db: Kysely<Database>, hooks: DialectHooks) {
   const { nextId } = orgQueries(db, hooks);
+  const col = (side: 'src' | 'dst', c: 'set' | 'ep'): RawBuilder<unknown> => sql.ref(`flow_summaries.${side}_${c}`);
 
   /** Balanced OR: SQLite refuses expressions nested deeper than 1,000 (a long `a or b or …` is that deep). */
   function anyOf(parts: readonly Expression<SqlBool>[]): Expression<SqlBool> {
@@ -198,10 +226,9 @@ export function flowQueries(db: Kysely<Database>, hooks: DialectHooks) {
   /** A key as an SQL literal (generated bytes, never user text). */
   const keyLit = (k: Buffer): RawBuilder<unknown> => sql.raw(hooks.dialect === 'postgres' ? `'\\x${k.toString('hex')}'::bytea` : `x'${k.toString('hex')}'`);
 
-  function inRanges(side: 'src' | 'dst', r: FlowIpRanges): Expression<SqlBool> {
-    const col = sql.ref(`flows.${side}_ipk`);
+  function inRanges(r: FlowIpRanges): Expression<SqlBool> {
     const parts: Expression<SqlBool>[] = [];
-    const add = (from: ParsedAddress, to: ParsedAddress): void => void parts.push(sql<SqlBool>`${col} between ${keyLit(ipKeyOf(from))} and ${keyLit(ipKeyOf(to))}`);
+    const add = (from: ParsedAddress, to: ParsedAddress): void => void parts.push(sql<SqlBool>`flow_endpoints.ipk between ${keyLit(ipKeyOf(from))} and ${keyLit(ipKeyOf(to))}`);
     for (let i = 0; i + 1 < r.v4.length; i += 2) add({ family: 4, v: r.v4[i] ?? 0 }, { family: 4, v: r.v4[i + 1] ?? 0 });
     for (let i = 0; i + 1 < r.v6.length; i += 2) add({ family: 6, v: r.v6[i] ?? 0n }, { family: 6, v: r.v6[i + 1] ?? 0n });
     return anyOf(parts);
@@ -225,41 +252,37 @@ export function flowQueries(db: Kysely<Database>, hooks: DialectHooks) {
 
   function inSets(side: 'src' | 'dst', ids: ReadonlySet<number>, negated: boolean): Expression<SqlBool> {
     // Literal set ids (resolved first, a few hundred at most): the planner then sees how
-    // selective the filter is and takes the (org_id, *_set, last_seen) index.
-    const col = sql.ref(`flows.${side}_set`);
+    // selective the filter is and takes the (org, set, day) index. A flow end without a
+    // workload has set 0, which no label's sets hold: it is "not" every label.
     if (ids.size === 0) return negated ? sql<SqlBool>`1 = 1` : sql<SqlBool>`1 = 0`;
     const list = sql`(${sql.join([...ids].sort((a, b) => a - b).map((i) => sql.lit(i)))})`;
-    return negated ? sql<SqlBool>`(${col} is null or ${col} not in ${list})` : sql<SqlBool>`${col} in ${list}`;
+    return negated ? sql<SqlBool>`${col(side, 'set')} not in ${list}` : sql<SqlBool>`${col(side, 'set')} in ${list}`;
   }
 
-  /** One endpoint condition; `negated` is null-safe (a flow without a workload is "not" any label or workload). */
-  function term(setsOf: ReadonlyMap<number, readonly number[]>, side: 'src' | 'dst', t: FlowEndpointTerm, negated: boolean): Expression<SqlBool> {
+  /** One endpoint condition; a workload, IP or range term names the matching endpoints (a small table) first. */
+  function term(org: number, setsOf: ReadonlyMap<number, readonly number[]>, side: 'src' | 'dst', t: FlowEndpointTerm, negated: boolean): Expression<SqlBool> {
     if ('labelId' in t || 'anyLabel' in t) return inSets(side, setsMatching(setsOf, [t]) ?? new Set(), negated);
-    if ('workload' in t) {
-      const col = sql.ref(`flows.${side}_workload`);
-      return negated ? sql<SqlBool>`(${col} is null or ${col} <> ${t.workload})` : sql<SqlBool>`${col} = ${t.workload}`;
-    }
-    if ('ipRanges' in t) return negated ? sql<SqlBool>`not ${inRanges(side, t.ipRanges)}` : inRanges(side, t.ipRanges);
-    const col = sql.ref(`flows.${side}_ip`);
-    return negated ? sql<SqlBool>`${col} <> ${t.ip}` : sql<SqlBool>`${col} = ${t.ip}`;
+    const which = 'workload' in t ? sql<SqlBool>`flow_endpoints.workload = ${t.workload}` : 'ip' in t ? sql<SqlBool>`flow_endpoints.ip = ${t.ip}` : inRanges(t.ipRanges);
+    const endpoints = sql`(select flow_endpoints.id from flow_endpoints where flow_endpoints.org_id = ${org} and ${which})`;
+    return negated ? sql<SqlBool>`${col(side, 'ep')} not in ${endpoints}` : sql<SqlBool>`${col(side, 'ep')} in ${endpoints}`;
   }
 
   const isLabelTerm = (t: FlowEndpointTerm): boolean => 'labelId' in t || 'anyLabel' in t;
 
   /** A side's includes (OR of ANDs; undefined: any endpoint) and excludes. */
-  function sideConditions(setsOf: ReadonlyMap<number, readonly number[]>, side: 'src' | 'dst', f: FlowSideFilter | undefined): { include?: Expression<SqlBool>; exclude: Expression<SqlBool>[] } {
+  function sideConditions(org: number, setsOf: ReadonlyMap<number, readonly number[]>, side: 'src' | 'dst', f: FlowSideFilter | undefined): { include?: Expression<SqlBool>; exclude: Expression<SqlBool>[] } {
     if (!f) return { exclude: [] };
-    const exclude = f.exclude.map((x) => term(setsOf, side, x, true));
+    const exclude = f.exclude.map((x) => term(org, setsOf, side, x, true));
     if (f.include.length === 0) return { exclude };
     const alternatives = f.include.map((all) => {
       const sets = setsMatching(setsOf, all);
-      const parts = [...(sets === undefined ? [] : [inSets(side, sets, false)]), ...all.filter((x) => !isLabelTerm(x)).map((x) => term(setsOf, side, x, false))];
+      const parts = [...(sets === undefined ? [] : [inSets(side, sets, false)]), ...all.filter((x) => !isLabelTerm(x)).map((x) => term(org, setsOf, side, x, false))];
       return parts.length === 0 ? sql<SqlBool>`1 = 1` : sql<SqlBool>`(${sql.join(parts, sql` and `)})`;
     });
     return { include: anyOf(alternatives), exclude };
   }
 
-  /** Every condition of a query but org and time, with label terms resolved to label sets; undefined when nothing can match. */
+  /** Every condition of a query but org, with label terms resolved to label sets; undefined when nothing can match. */
   async function conditions(org: number, q: FlowQuery): Promise<Expression<SqlBool>[] | undefined> {
     if (q.limit <= 0 || (q.decisions !== undefined && q.decisions.length === 0)) return undefined;
     const labelIds = new Set<number>();
@@ -274,29 +297,40 @@ export function flowQueries(db: Kysely<Database>, hooks: DialectHooks) {
       const rows = await db.selectFrom('flow_label_set_labels').select(['label_id', 'set_id']).where('org_id', '=', org).where('label_id', 'in', part).execute();
       for (const r of rows) setsOf.set(r.label_id, [...(setsOf.get(r.label_id) ?? []), r.set_id]);
     }
-    const src = sideConditions(setsOf, 'src', q.src);
-    const dst = sideConditions(setsOf, 'dst', q.dst);
+    const src = sideConditions(org, setsOf, 'src', q.src);
+    const dst = sideConditions(org, setsOf, 'dst', q.dst);
     const where: Expression<SqlBool>[] = [...src.exclude, ...dst.exclude];
     if (q.sidesOp === 'or' && src.include && dst.include) where.push(anyOf([src.include, dst.include]));
     else for (const x of [src.include, dst.include]) if (x) where.push(x);
     const include = q.services?.include ?? [];
     if (include.length > 0) where.push(anyOf(include.map(service)));
     for (const s of q.services?.exclude ?? []) where.push(sql<SqlBool>`not ${service(s)}`);
-    if (q.decisions !== undefined) where.push(sql<SqlBool>`flows.policy_decision in (${sql.join(q.decisions.map(decisionCode))})`);
-    if (q.since !== undefined) where.push(sql<SqlBool>`flows.last_seen >= ${q.since}`);
-    if (q.until !== undefined) where.push(sql<SqlBool>`flows.first_seen <= ${q.until}`);
+    if (q.decisions !== undefined) where.push(sql<SqlBool>`flow_summaries.policy_decision in (${sql.join(q.decisions.map(decisionCode))})`);
+    if (q.since !== undefined) {
+      // A summary is filed under the day it was last seen: earlier days cannot match.
+      where.push(sql<SqlBool>`flow_summaries.day >= ${Math.floor(q.since / DAY_MS)}`);
+      where.push(sql<SqlBool>`flow_summaries.last_seen >= ${q.since}`);
+    }
+    if (q.until !== undefined) where.push(sql<SqlBool>`flow_summaries.first_seen <= ${q.until}`);
     return where;
   }
 
+  /** A service term; a flow without a port (stored -1) matches no port or range. */
   function service(s: FlowServiceTerm): Expression<SqlBool> {
     const parts: Expression<SqlBool>[] = [];
-    if (s.proto !== undefined) parts.push(sql<SqlBool>`flows.proto = ${s.proto}`);
-    // `port is not null and …`: false, not null, for ICMP (so `not` of it is true), and still
-    // a plain comparison on the indexed column.
-    if (s.port !== undefined) {
-      parts.push(s.toPort !== undefined ? sql<SqlBool>`(flows.port is not null and flows.port between ${s.port} and ${s.toPort})` : sql<SqlBool>`(flows.port is not null and flows.port = ${s.port})`);
-    }
+    if (s.proto !== undefined) parts.push(sql<SqlBool>`flow_summaries.proto = ${s.proto}`);
+    if (s.port !== undefined) parts.push(s.toPort !== undefined ? sql<SqlBool>`flow_summaries.port between ${s.port} and ${s.toPort}` : sql<SqlBool>`flow_summaries.port = ${s.port}`);
     return parts.length === 0 ? sql<SqlBool>`1 = 1` : sql<SqlBool>`(${sql.join(parts, sql` and `)})`;
+  }
+
+  /** The IP and workload of endpoint ids. */
+  async function endpoints(ids: Iterable<number>): Promise<Map<number, { ip: string; workload: string | null }>> {
+    const out = new Map<number, { ip: string; workload: string | null }>();
+    for (const part of chunks([...new Set(ids)], 1000)) {
+      const rows = await db.selectFrom('flow_endpoints').select(['id', 'ip', 'workload']).where('id', 'in', part).execute();
+      for (const r of rows) out.set(Number(r.id), { ip: r.ip, workload: r.workload === '' ? null : r.workload });
+    }
+    return out;
   }
 
   return {
@@ -355,73 +389,109 @@ export function flowQueries(db: Kysely<Database>, hooks: DialectHooks) {
       return out;
     },
 
-    async insertFlows(rows) {
-      const key = ipKeys();
+    async flowEndpointIds(org, eps) {
+      const keys = eps.map((e) => endpointKey(e.ip, e.workload ?? ''));
+      const wanted = new Map(eps.map((e, i) => [keys[i] ?? '', e]));
+      const found = new Map<string, number>();
+      const lookup = async (ips: string[]): Promise<void> => {
+        for (const part of chunks([...new Set(ips)], 500)) {
+          const rows = await db.selectFrom('flow_endpoints').select(['id', 'ip', 'workload']).where('org_id', '=', org).where('ip', 'in', part).execute();
+          for (const r of rows) found.set(endpointKey(r.ip, r.workload), Number(r.id));
+        }
+      };
+      await lookup([...wanted.values()].map((e) => e.ip));
+      const missing = [...wanted].filter(([k]) => !found.has(k)).map(([, e]) => e);
+      if (missing.length > 0) {
+        // Another PCE process may intern the same endpoint at once: the unique key keeps one.
+        for (const part of chunks(missing, 500)) {
+          await db
+            .insertInto('flow_endpoints')
+            .values(part.map((e) => ({ org_id: org, ip: e.ip, ipk: ipKeyOfText(e.ip), workload: e.workload ?? '' })))
+            .onConflict((oc) => oc.columns(['org_id', 'ip', 'workload']).doNothing())
+            .execute();
+        }
+        await lookup(missing.map((e) => e.ip));
+      }
+      return keys.map((k) => {
+        const id = found.get(k);
+        if (id === undefined) throw new Error(`flow endpoint ${k} was not interned`);
+        return id;
+      });
+    },
+
+    async addFlows(rows) {
+      const merged = mergedSummaries(rows, hooks.dialect === 'postgres');
       if (hooks.dialect === 'postgres') {
-        for (const part of chunks(rows, PG_ROWS)) {
-          const columns: unknown[][] = COLUMNS.map(() => new Array<unknown>(part.length));
-          part.forEach((r, i) => {
-            const v = values(r, key);
-            for (let c = 0; c < v.length; c++) (columns[c] as unknown[])[i] = v[c];
-          });
-          await db.executeQuery(CompiledQuery.raw(PG_INSERT, columns));
+        for (const part of chunks(merged, PG_ROWS)) {
+          const columns: unknown[][] = COLUMNS.map((_, c) => part.map((v) => v[c]));
+          await db.executeQuery(CompiledQuery.raw(PG_UPSERT, columns));
         }
         return;
       }
-      for (const part of chunks(rows, SQLITE_ROWS)) {
-        const params: unknown[] = [];
-        for (const r of part) params.push(...values(r, key));
-        await db.executeQuery(CompiledQuery.raw(sqliteInsert(part.length), params));
-      }
-    },
-
-    async queryFlows(org, q) {
-      const where = await conditions(org, q);
-      if (where === undefined) return [];
-      let base = db.selectFrom('flows').select(STORED_COLUMNS).where('org_id', '=', org);
-      for (const w of where) base = base.where(w);
-      const rows = await base.orderBy('last_seen', 'desc').orderBy('id', 'desc').limit(Math.floor(q.limit)).execute();
-      return rows.map(fromStored);
+      if (hooks.runEach) hooks.runEach(SQLITE_UPSERT_ONE, merged);
+      else for (const part of chunks(merged, SQLITE_ROWS)) await db.executeQuery(CompiledQuery.raw(sqliteUpsert(part.length), part.flat()));
     },
 
     async queryFlowSummaries(org, q) {
       const where = await conditions(org, q);
       if (where === undefined) return [];
       let base = db
-        .selectFrom('flows')
+        .selectFrom('flow_summaries')
         .select(GROUP_COLUMNS)
         .select([
-          sql<number>`max(flows.draft_policy_decision)`.as('draft_policy_decision'),
-          sql<number>`max(flows.state)`.as('state'),
-          sql<Millis>`min(flows.first_seen)`.as('first_seen'),
-          sql<Millis>`max(flows.last_seen)`.as('last_seen'),
-          sql<Millis>`sum(flows.connections)`.as('connections'),
-          sql<Millis | null>`sum(flows.bytes_in)`.as('bytes_in'),
-          sql<Millis | null>`sum(flows.bytes_out)`.as('bytes_out'),
-          sql<Millis>`count(*)`.as('flows'),
+          sql<number>`max(flow_summaries.draft_policy_decision)`.as('draft_policy_decision'),
+          sql<number>`max(flow_summaries.state)`.as('state'),
+          sql<Millis>`min(flow_summaries.first_seen)`.as('first_seen'),
+          sql<Millis>`max(flow_summaries.last_seen)`.as('last_seen'),
+          sql<Millis>`sum(flow_summaries.connections)`.as('connections'),
+          sql<Millis | null>`sum(flow_summaries.bytes_in)`.as('bytes_in'),
+          sql<Millis | null>`sum(flow_summaries.bytes_out)`.as('bytes_out'),
+          sql<Millis>`sum(flow_summaries.reports)`.as('reports'),
         ])
         .where('org_id', '=', org);
       for (const w of where) base = base.where(w);
-      const rows = await base
-        .groupBy(GROUP_COLUMNS)
-        .orderBy(sql`max(flows.last_seen)`, 'desc')
-        .orderBy('src_ip')
-        .orderBy('dst_ip')
-        .orderBy('proto')
-        .orderBy(sql`coalesce(flows.port, -1)`)
-        .orderBy('direction')
-        .orderBy('policy_decision')
-        .limit(Math.floor(q.limit))
-        .execute();
-      return rows.map((r): FlowSummaryRow => ({ ...decoded(r), flows: Number(r.flows) }));
+      let ordered = base.groupBy(GROUP_COLUMNS).orderBy(sql`max(flow_summaries.last_seen)`, 'desc');
+      for (const c of GROUP_COLUMNS) ordered = ordered.orderBy(c);
+      const rows: GroupedSummary[] = await ordered.limit(Math.floor(q.limit)).execute();
+      const eps = await endpoints(rows.flatMap((r) => [Number(r.src_ep), Number(r.dst_ep)]));
+      const none = { ip: '', workload: null };
+      return rows.map((r): FlowSummaryRow => {
+        const src = eps.get(Number(r.src_ep)) ?? none;
+        const dst = eps.get(Number(r.dst_ep)) ?? none;
+        return {
+          src_ip: src.ip,
+          dst_ip: dst.ip,
+          src_workload: src.workload,
+          dst_workload: dst.workload,
+          src_set: r.src_set === 0 ? null : r.src_set,
+          dst_set: r.dst_set === 0 ? null : r.dst_set,
+          proto: r.proto,
+          port: r.port < 0 ? null : r.port,
+          direction: DIRECTIONS[r.direction] ?? 'inbound',
+          first_seen: Number(r.first_seen),
+          last_seen: Number(r.last_seen),
+          connections: Number(r.connections),
+          bytes_in: numOrNull(r.bytes_in),
+          bytes_out: numOrNull(r.bytes_out),
+          state: stateOf(r.state),
+          policy_decision: decisionOf(r.policy_decision),
+          draft_policy_decision: decisionOf(r.draft_policy_decision),
+          flows: Number(r.reports),
+        };
+      });
     },
 
     async countFlows(org) {
-      return countOf(await db.selectFrom('flows').select((eb) => eb.fn.countAll<string | number>().as('n')).where('org_id', '=', org).executeTakeFirst());
+      return countOf(await db.selectFrom('flow_summaries').select((eb) => eb.fn.countAll<string | number>().as('n')).where('org_id', '=', org).executeTakeFirst());
     },
 
     async deleteFlowsBefore(org, cutoff) {
-      const r = await db.deleteFrom('flows').where('org_id', '=', org).where('last_seen', '<', cutoff).executeTakeFirst();
+      const r = await db
+        .deleteFrom('flow_summaries')
+        .where('org_id', '=', org)
+        .where('day', '<=', Math.floor(cutoff / DAY_MS))
+        .where('last_seen', '<', cutoff)
+        .executeTakeFirst();
       await db.deleteFrom('flow_batches').where('org_id', '=', org).where('received_at', '<', cutoff).execute();
       return Number(r.numDeletedRows);
     },

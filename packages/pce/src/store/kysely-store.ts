@@ -25,6 +25,8 @@ export interface KyselyStoreOptions {
   readonly writer: Kysely<Database>;
   /** Where read transactions run; the writer when the dialect has no separate readers. */
   readonly reader: Kysely<Database>;
+  /** Records a flow batch and adds its flows elsewhere than in a writer transaction (SQLite: on a thread of its own). */
+  readonly addFlowBatch?: Store['addFlowBatch'];
   /** Releases connections (after both Kysely instances are destroyed). */
   readonly close: () => Promise<void>;
 }
@@ -76,6 +78,15 @@ export function createKyselyStore(opts: KyselyStoreOptions): Store {
     async read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
       check();
       return inTransaction(reader, hooks, hooks.beginRead, fn);
+    },
+    async addFlowBatch(batch, rows) {
+      check();
+      if (opts.addFlowBatch) return opts.addFlowBatch(batch, rows);
+      return inTransaction(writer, hooks, hooks.beginWrite, async (tx) => {
+        const fresh = await tx.recordFlowBatch(batch);
+        if (fresh) await tx.addFlows(rows);
+        return fresh;
+      });
     },
     async close(): Promise<void> {
       if (closed) return;

@@ -177,7 +177,10 @@ export interface Database {
   activation_codes: ActivationCodesTable;
   jobs: JobsTable;
   datafiles: DatafilesTable;
+  /** Dropped by migration 005; only migrations 002 and 004 name it. */
   flows: FlowsTable;
+  flow_endpoints: FlowEndpointsTable;
+  flow_summaries: FlowSummariesTable;
   flow_label_sets: FlowLabelSetsTable;
   flow_label_set_labels: FlowLabelSetLabelsTable;
   flow_batches: FlowBatchesTable;
@@ -188,6 +191,7 @@ export interface Database {
 /** Epoch milliseconds; PostgreSQL's bigint arrives as a string. */
 type Millis = number | string;
 
+/** Before migration 005: one row per reported flow. */
 export interface FlowsTable {
   id: Generated<number | string>;
   org_id: number;
@@ -214,6 +218,43 @@ export interface FlowsTable {
   /** The addresses as sortable bytes (migration 004, `ipKeyOf`): IP list and CIDR filters. */
   src_ipk: Buffer | null;
   dst_ipk: Buffer | null;
+}
+
+/** An (IP, workload) pair of flows, interned (migration 005). */
+export interface FlowEndpointsTable {
+  id: Generated<number | string>;
+  org_id: number;
+  ip: string;
+  /** The address as sortable bytes (`ipKeyOf`): IP list and CIDR filters. */
+  ipk: Buffer | null;
+  /** The workload's id; '' for none. */
+  workload: string;
+}
+
+/** A day's summary of a flow (migration 005); codes in kysely-flow-queries.ts. */
+export interface FlowSummariesTable {
+  org_id: number;
+  /** UTC days since the epoch, of last_seen. */
+  day: number;
+  src_ep: number | string;
+  dst_ep: number | string;
+  /** Label set ids (flow_label_sets) of each end at the time of the flow; 0 for no workload. */
+  src_set: number;
+  dst_set: number;
+  proto: number;
+  /** -1 for protocols without ports. */
+  port: number;
+  direction: number;
+  policy_decision: number;
+  draft_policy_decision: number;
+  state: number;
+  first_seen: Millis;
+  last_seen: Millis;
+  connections: Millis;
+  bytes_in: Millis | null;
+  bytes_out: Millis | null;
+  /** Reports merged into the row. */
+  reports: number;
 }
 
 export interface FlowLabelSetsTable {

@@ -174,13 +174,21 @@ export type FlowDecision = 'allowed' | 'potentially_blocked' | 'blocked' | 'unkn
 export type FlowState = 'allowed' | 'potentially_blocked' | 'blocked';
 export type FlowDirection = 'inbound' | 'outbound';
 
-/** One flow summary as stored. Times are epoch milliseconds. */
+/** One end of flows: an address and the workload that had it (null: none). */
+export interface FlowEndpoint {
+  readonly ip: string;
+  readonly workload: string | null;
+}
+
+/**
+ * A flow report, added into its day's summary (`addFlows`: the UTC day of `last_seen`).
+ * Times are epoch milliseconds.
+ */
 export interface NewFlowRow {
   readonly org_id: number;
-  readonly src_ip: string;
-  readonly dst_ip: string;
-  readonly src_workload: string | null;
-  readonly dst_workload: string | null;
+  /** Endpoint ids (`flowEndpointIds`). */
+  readonly src_ep: number;
+  readonly dst_ep: number;
   /** Label set ids (`labelSetIds`) of each end when the flow was reported; null for no workload. */
   readonly src_set: number | null;
   readonly dst_set: number | null;
@@ -193,14 +201,9 @@ export interface NewFlowRow {
   readonly connections: number;
   readonly bytes_in: number | null;
   readonly bytes_out: number | null;
-  readonly reporter_workload: string | null;
   readonly state: FlowState;
   readonly policy_decision: FlowDecision;
   readonly draft_policy_decision: FlowDecision;
-}
-
-export interface FlowRow extends NewFlowRow {
-  readonly id: number;
 }
 
 /** Flat sorted [from, to, from, to, …] address ranges per family (as `ipListRanges` answers). */
@@ -255,8 +258,25 @@ export interface FlowQuery {
  * summed, first and last seen over the group, `state` and `draft_policy_decision` the worst
  * seen (blocked over potentially blocked over allowed; unknown worst for the draft).
  */
-export interface FlowSummaryRow extends Omit<NewFlowRow, 'org_id' | 'reporter_workload'> {
-  /** Stored flow summaries in the group. */
+export interface FlowSummaryRow {
+  readonly src_ip: string;
+  readonly dst_ip: string;
+  readonly src_workload: string | null;
+  readonly dst_workload: string | null;
+  readonly src_set: number | null;
+  readonly dst_set: number | null;
+  readonly proto: number;
+  readonly port: number | null;
+  readonly direction: FlowDirection;
+  readonly first_seen: number;
+  readonly last_seen: number;
+  readonly connections: number;
+  readonly bytes_in: number | null;
+  readonly bytes_out: number | null;
+  readonly state: FlowState;
+  readonly policy_decision: FlowDecision;
+  readonly draft_policy_decision: FlowDecision;
+  /** Flow reports in the group. */
   readonly flows: number;
 }
 
@@ -388,13 +408,15 @@ export interface StoreTx extends ConsoleSessionQueries {
   labelSetIds(org: number, sets: readonly (readonly number[])[]): Promise<number[]>;
   /** The label ids of label sets. */
   labelSets(org: number, ids: readonly number[]): Promise<Map<number, number[]>>;
-  /** Many flows in few statements (ingest writes thousands at once). */
-  insertFlows(rows: readonly NewFlowRow[]): Promise<void>;
-  queryFlows(org: number, q: FlowQuery): Promise<FlowRow[]>;
+  /** The id of each flow endpoint, interned on first use. */
+  flowEndpointIds(org: number, endpoints: readonly FlowEndpoint[]): Promise<number[]>;
+  /** Adds flow reports into their daily summaries, in few statements (ingest adds thousands at once). */
+  addFlows(rows: readonly NewFlowRow[]): Promise<void>;
   /** The matching flows aggregated (`FlowSummaryRow`), newest group (last seen) first, at most `q.limit` groups. */
   queryFlowSummaries(org: number, q: FlowQuery): Promise<FlowSummaryRow[]>;
+  /** Stored daily flow summaries. */
   countFlows(org: number): Promise<number>;
-  /** Retention: deletes flows last seen before `cutoff` (epoch ms) and batch ids received before it; answers the flows deleted. */
+  /** Retention: deletes daily summaries last seen before `cutoff` (epoch ms) and batch ids received before it; answers the summaries deleted. */
   deleteFlowsBefore(org: number, cutoff: number): Promise<number>;
 
   /**
@@ -416,5 +438,12 @@ export interface Store {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /** Runs `fn` for reading (a transaction too, for a consistent view). */
   read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * Records a flow batch and adds its flows (`recordFlowBatch` + `addFlows`) in one
+   * transaction of its own; false, adding nothing, for a batch id recorded before. SQLite on
+   * a file writes on a thread of its own (`sqlite/flow-writer.ts`), so ingest decides the
+   * next batches while one is written.
+   */
+  addFlowBatch(batch: FlowBatchRow, rows: readonly NewFlowRow[]): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -11,6 +11,7 @@ import * as initial from './001-initial.ts';
 import * as flows from './002-flows.ts';
 import * as consoleSessions from './003-console-sessions.ts';
 import * as flowExplorer from './004-flow-explorer.ts';
+import * as flowSummaries from './005-flow-summaries.ts';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -25,6 +26,7 @@ const MIGRATIONS: readonly Migration[] = [
   { name: '002-flows', up: flows.up },
   { name: '003-console-sessions', up: consoleSessions.up },
   { name: '004-flow-explorer', up: flowExplorer.up },
+  { name: '005-flow-summaries', up: flowSummaries.up },
 ];
 
 /** "palisade" in ASCII: the advisory-lock key of schema migrations. */
@@ -35,7 +37,8 @@ type MigrationsTable = {
   palisade_migrations: { name: string; applied_at: string };
 };
 
-export async function migrateToLatest(db: Kysely<Database>, dialect: SqlDialect, now: () => string = () => new Date().toISOString()): Promise<string[]> {
+/** Applies the pending migrations (up to and including `upTo`, for tests of a migration's data conversion). */
+export async function migrateToLatest(db: Kysely<Database>, dialect: SqlDialect, now: () => string = () => new Date().toISOString(), upTo?: string): Promise<string[]> {
   return db.connection().execute(async (conn) => {
     await sql.raw(dialect === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
     try {
@@ -54,7 +57,8 @@ export async function migrateToLatest(db: Kysely<Database>, dialect: SqlDialect,
         throw new Error(`the database has migrations this Palisade does not know (${unknown.join(', ')}): it was used by a newer version; upgrade Palisade`);
       }
       const ran: string[] = [];
-      for (const migration of MIGRATIONS) {
+      const last = upTo === undefined ? MIGRATIONS.length - 1 : MIGRATIONS.findIndex((x) => x.name === upTo);
+      for (const migration of MIGRATIONS.slice(0, last + 1)) {
         if (applied.has(migration.name)) continue;
         await migration.up(conn, dialect);
         await m.insertInto('palisade_migrations').values({ name: migration.name, applied_at: now() }).execute();

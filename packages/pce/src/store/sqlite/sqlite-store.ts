@@ -15,7 +15,9 @@ import type { DialectHooks } from '../dialect-hooks.ts';
 import { createKyselyStore } from '../kysely-store.ts';
 import { migrateToLatest } from '../migrations/migrator.ts';
 import type { Database } from '../schema.ts';
-import type { Store } from '../store.ts';
+import type { FlowBatchRow, NewFlowRow, Store } from '../store.ts';
+import { CONNECTION_PRAGMAS } from './connection-pragmas.ts';
+import { SqliteFlowWriter } from './flow-writer.ts';
 
 export const sqliteHooks: DialectHooks = {
   dialect: 'sqlite',
@@ -30,51 +32,48 @@ export const sqliteHooks: DialectHooks = {
 
 const STATEMENT_CACHE_SIZE = 500;
 
+/** A connection's prepared statement for an SQL text, from a bounded cache. */
+type Statements = (text: string) => SQLite.Statement;
+
 /** better-sqlite3 with a bounded cache of prepared statements, keyed by SQL text. */
-function withStatementCache(db: SQLite.Database): SqliteDatabase {
+function withStatementCache(db: SQLite.Database): { database: SqliteDatabase; statement: Statements } {
   const cache = new Map<string, SQLite.Statement>();
-  return {
-    close: () => db.close(),
-    prepare(text) {
-      let stmt = cache.get(text);
-      if (stmt === undefined) {
-        stmt = db.prepare(text);
-        if (cache.size >= STATEMENT_CACHE_SIZE) {
-          const oldest = cache.keys().next();
-          if (oldest.done !== true) cache.delete(oldest.value);
-        }
-        cache.set(text, stmt);
+  const statement = (text: string): SQLite.Statement => {
+    let stmt = cache.get(text);
+    if (stmt === undefined) {
+      stmt = db.prepare(text);
+      if (cache.size >= STATEMENT_CACHE_SIZE) {
+        const oldest = cache.keys().next();
+        if (oldest.done !== true) cache.delete(oldest.value);
       }
-      return stmt;
-    },
+      cache.set(text, stmt);
+    }
+    return stmt;
   };
+  return { database: { close: () => db.close(), prepare: statement }, statement };
 }
 
-function connect(path: string, role: 'writer' | 'reader'): Kysely<Database> {
+function connect(path: string, role: 'writer' | 'reader'): { kysely: Kysely<Database>; statement: Statements } {
   const db = new SQLite(path);
-  // WAL lets readers run beside the writer; NORMAL is durable across process crashes in WAL
-  // mode (only an OS crash can lose the last commits, never corrupt the file).
+  // WAL lets readers run beside the writer.
   if (role === 'writer') db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  for (const p of CONNECTION_PRAGMAS) db.pragma(p);
   if (role === 'reader') db.pragma('query_only = ON');
-  // The flow table and its indexes grow to gigabytes: SQLite's default 2 MB page cache made
-  // every insert and every wide query re-read index pages. 64 MB per connection; the reader
-  // also maps the file, so queries read pages without copying them.
-  db.pragma('cache_size = -65536');
-  db.pragma('temp_store = MEMORY');
+  // The reader also maps the file, so queries read pages without copying them.
   if (role === 'reader') db.pragma('mmap_size = 1073741824');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(db) }) });
+  const { database, statement } = withStatementCache(db);
+  return { kysely: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), statement };
 }
 
 /** Opens (creating if needed) the database at `path` (`:memory:` for a private in-memory one). */
 export async function openSqliteStore(path: string): Promise<Store> {
   const memory = path === ':memory:';
   if (!memory) mkdirSync(dirname(path), { recursive: true });
-  const writer = connect(path, 'writer');
+  const { kysely: writer, statement } = connect(path, 'writer');
   try {
     await migrateToLatest(writer, 'sqlite');
+    // A file's WAL is checkpointed by the flow writer's thread, off the event loop.
+    if (!memory) await sql`pragma wal_autocheckpoint = 0`.execute(writer);
     // Planner statistics for tables that have none yet or grew a lot (SQLite's advice for
     // long-lived connections); queries are written to plan well without them too.
     await sql`pragma optimize = 0x10002`.execute(writer);
@@ -83,12 +82,20 @@ export async function openSqliteStore(path: string): Promise<Store> {
     throw e;
   }
   // An in-memory database exists only on its one connection.
-  const reader = memory ? writer : connect(path, 'reader');
+  const reader = memory ? writer : connect(path, 'reader').kysely;
+  const runEach = (text: string, rows: readonly (readonly unknown[])[]): void => {
+    const stmt = statement(text);
+    for (const r of rows) stmt.run(r);
+  };
+  // Flow batches are written on a thread of their own (a file only: a second connection).
+  const flowWriter = memory ? undefined : new SqliteFlowWriter(path);
   return createKyselyStore({
-    hooks: sqliteHooks,
+    hooks: { ...sqliteHooks, runEach },
     writer,
     reader,
+    ...(flowWriter ? { addFlowBatch: (batch: FlowBatchRow, rows: readonly NewFlowRow[]) => flowWriter.add(batch, rows) } : {}),
     async close() {
+      await flowWriter?.close();
       if (reader !== writer) await reader.destroy();
       await sql`pragma optimize`.execute(writer).catch(() => undefined);
       await writer.destroy();
