@@ -355,7 +355,8 @@ export function flowQueries(db: Kysely<Database>, hooks: DialectHooks) {
         }
       };
       await lookup(distinct);
-      const missing = distinct.filter((k) => !found.has(k));
+      // In key order, so concurrent transactions interning the same sets never deadlock.
+      const missing = distinct.filter((k) => !found.has(k)).sort();
       for (const key of missing) {
         const id = await nextId(org, 'flow_label_sets');
         // Another PCE process may intern the same set at once: the unique key keeps one.
@@ -400,7 +401,12 @@ export function flowQueries(db: Kysely<Database>, hooks: DialectHooks) {
         }
       };
       await lookup([...wanted.values()].map((e) => e.ip));
-      const missing = [...wanted].filter(([k]) => !found.has(k)).map(([, e]) => e);
+      // In key order: concurrent PostgreSQL transactions interning the same endpoints then
+      // wait for each other in one order, never deadlock.
+      const missing = [...wanted]
+        .filter(([k]) => !found.has(k))
+        .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+        .map(([, e]) => e);
       if (missing.length > 0) {
         // Another PCE process may intern the same endpoint at once: the unique key keeps one.
         for (const part of chunks(missing, 500)) {

@@ -41,10 +41,13 @@ export class SqliteFlowWriter {
       // Plain JavaScript: no TypeScript loader in the thread.
       execArgv: [],
     });
+    // The thread keeps the process alive only while a batch is being written.
+    this.#worker.unref();
     this.#worker.on('message', (m: Reply) => {
       const p = this.#pending.get(m.id);
       if (!p) return;
       this.#pending.delete(m.id);
+      if (this.#pending.size === 0) this.#worker.unref();
       if (m.error !== undefined) p.reject(new Error(`writing flows failed: ${m.error}`));
       else p.resolve(m.fresh === true);
     });
@@ -68,6 +71,7 @@ export class SqliteFlowWriter {
     });
     const id = this.#next++;
     return new Promise<boolean>((resolve, reject) => {
+      if (this.#pending.size === 0) this.#worker.ref();
       this.#pending.set(id, { resolve, reject });
       this.#worker.postMessage({ id, batch: [batch.org_id, batch.batch_id, batch.reporter_workload, batch.received_at, batch.flows, batch.dropped], values }, [values.buffer]);
     });
