@@ -154,10 +154,10 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
       const org = await tx((t) => newOrg(t));
       const [webProd, webDev, db] = await tx((t) => t.labelSetIds(org, [[1, 10], [1, 11], [2, 10]]));
       await add([
-          flow(org, { src_ip: '10.0.0.1', src_workload: 'web-p', src_set: webProd ?? null, dst_ip: '10.0.0.9', dst_workload: 'db', dst_set: db ?? null, port: 5432, last_seen: MS0 + 1000 }),
-          flow(org, { src_ip: '10.0.0.2', src_workload: 'web-d', src_set: webDev ?? null, dst_ip: '10.0.0.9', dst_workload: 'db', dst_set: db ?? null, port: 5432, policy_decision: 'blocked', last_seen: MS0 + 2000 }),
-          flow(org, { src_ip: '192.0.2.7', dst_ip: '10.0.0.1', dst_workload: 'web-p', dst_set: webProd ?? null, port: 443, policy_decision: 'potentially_blocked', last_seen: MS0 + 3000 }),
-          flow(org, { src_ip: '10.0.0.1', src_workload: 'web-p', src_set: webProd ?? null, dst_ip: '198.51.100.1', proto: 1, port: null, policy_decision: 'unknown', first_seen: MS0 + 3500, last_seen: MS0 + 4000 }),
+        flow(org, { src_ip: '10.0.0.1', src_workload: 'web-p', src_set: webProd ?? null, dst_ip: '10.0.0.9', dst_workload: 'db', dst_set: db ?? null, port: 5432, last_seen: MS0 + 1000 }),
+        flow(org, { src_ip: '10.0.0.2', src_workload: 'web-d', src_set: webDev ?? null, dst_ip: '10.0.0.9', dst_workload: 'db', dst_set: db ?? null, port: 5432, policy_decision: 'blocked', last_seen: MS0 + 2000 }),
+        flow(org, { src_ip: '192.0.2.7', dst_ip: '10.0.0.1', dst_workload: 'web-p', dst_set: webProd ?? null, port: 443, policy_decision: 'potentially_blocked', last_seen: MS0 + 3000 }),
+        flow(org, { src_ip: '10.0.0.1', src_workload: 'web-p', src_set: webProd ?? null, dst_ip: '198.51.100.1', proto: 1, port: null, policy_decision: 'unknown', first_seen: MS0 + 3500, last_seen: MS0 + 4000 }),
       ]);
       const web = { labelId: 1 };
       assert.deepEqual(await q(org, { src: { include: [[web]], exclude: [] }, limit: 100 }), ['10.0.0.1>198.51.100.1', '10.0.0.2>10.0.0.9', '10.0.0.1>10.0.0.9']);
@@ -181,10 +181,10 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
       const org = await tx((t) => newOrg(t));
       const [webProd, webDev, db] = await tx((t) => t.labelSetIds(org, [[1, 10], [1, 11], [2, 10]]));
       await add([
-          flow(org, { src_ip: '10.0.0.1', src_set: webProd ?? null, dst_ip: '10.0.1.9', dst_set: db ?? null, last_seen: MS0 + 1000 }),
-          flow(org, { src_ip: '10.0.0.2', src_set: webDev ?? null, dst_ip: '2001:db8::9', last_seen: MS0 + 2000 }),
-          flow(org, { src_ip: '2001:db8::1', dst_ip: '10.0.0.1', dst_set: webProd ?? null, last_seen: MS0 + 3000 }),
-          flow(org, { src_ip: '192.0.2.7', dst_ip: '10.0.1.9', dst_set: db ?? null, last_seen: MS0 + 4000 }),
+        flow(org, { src_ip: '10.0.0.1', src_set: webProd ?? null, dst_ip: '10.0.1.9', dst_set: db ?? null, last_seen: MS0 + 1000 }),
+        flow(org, { src_ip: '10.0.0.2', src_set: webDev ?? null, dst_ip: '2001:db8::9', last_seen: MS0 + 2000 }),
+        flow(org, { src_ip: '2001:db8::1', dst_ip: '10.0.0.1', dst_set: webProd ?? null, last_seen: MS0 + 3000 }),
+        flow(org, { src_ip: '192.0.2.7', dst_ip: '10.0.1.9', dst_set: db ?? null, last_seen: MS0 + 4000 }),
       ]);
       const src = (...all: FlowEndpointTerm[]): FlowQuery => ({ src: { include: [all], exclude: [] }, limit: 100 });
       assert.deepEqual(await q(org, src({ labelId: 1 }, { labelId: 11 })), ['10.0.0.2>2001:db8::9']);
@@ -206,11 +206,11 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
     it('queryFlowSummaries: one row per (ends, service, direction, decision), connections and bytes summed, first/last seen over the group, worst state and draft decision; newest group first, limit counts groups', async () => {
       const org = await tx((t) => newOrg(t));
       await add([
-          flow(org, { connections: 2, first_seen: MS0, last_seen: MS0 + 100, bytes_in: 10, bytes_out: 1 }),
-          flow(org, { connections: 3, first_seen: MS0 + 500, last_seen: MS0 + 900, bytes_in: 5, state: 'potentially_blocked', draft_policy_decision: 'blocked' }),
-          flow(org, { connections: 1, first_seen: MS0 + 50, last_seen: MS0 + 200, policy_decision: 'blocked' }),
-          flow(org, { connections: 7, port: 22, first_seen: MS0 + 10, last_seen: MS0 + 20 }),
-          flow(org, { connections: 4, direction: 'outbound', last_seen: MS0 + 300 }),
+        flow(org, { connections: 2, first_seen: MS0, last_seen: MS0 + 100, bytes_in: 10, bytes_out: 1 }),
+        flow(org, { connections: 3, first_seen: MS0 + 500, last_seen: MS0 + 900, bytes_in: 5, state: 'potentially_blocked', draft_policy_decision: 'blocked' }),
+        flow(org, { connections: 1, first_seen: MS0 + 50, last_seen: MS0 + 200, policy_decision: 'blocked' }),
+        flow(org, { connections: 7, port: 22, first_seen: MS0 + 10, last_seen: MS0 + 20 }),
+        flow(org, { connections: 4, direction: 'outbound', last_seen: MS0 + 300 }),
       ]);
       const rows = await read((t) => t.queryFlowSummaries(org, { services: { include: [{ port: 443 }], exclude: [] }, limit: 100 }));
       assert.deepEqual(

@@ -81,6 +81,8 @@ export class SqliteFlowWriter {
   async close(): Promise<void> {
     if (this.#failed) return;
     const exited = once(this.#worker, 'exit');
+    // Alive until the thread has ended (an unreferenced thread would let the process end first).
+    this.#worker.ref();
     this.#worker.postMessage({ close: true });
     await exited;
   }
