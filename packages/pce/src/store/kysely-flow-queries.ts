@@ -61,19 +61,19 @@ const REPORTS = KEY_SIZE + 7;
 
 type SummaryValues = (number | null)[];
 
-/** A report as the values of a summary row, in COLUMNS order. */
+/** A report as the values of a summary row, in COLUMNS order (SUMMARY_KEY, then VALUE_COLUMNS). */
 function summaryValues(r: NewFlowRow): SummaryValues {
   return [
     r.org_id,
     r.src_set ?? 0,
-    Math.floor(r.last_seen / DAY_MS),
-    r.dst_set ?? 0,
     r.src_ep,
     r.dst_ep,
+    r.dst_set ?? 0,
     r.proto,
     r.port ?? -1,
     DIRECTIONS.indexOf(r.direction),
     decisionCode(r.policy_decision),
+    Math.floor(r.last_seen / DAY_MS),
     decisionCode(r.draft_policy_decision),
     decisionCode(r.state),
     r.first_seen,
@@ -201,8 +201,12 @@ interface GroupedSummary {
 
 const numOrNull = (v: number | string | null): number | null => (v === null ? null : Number(v));
 
-/** What an aggregated flow is per (Explorer's rows): the ends, their label sets, the service, the direction, the decision. */
-const GROUP_COLUMNS = ['src_ep', 'dst_ep', 'src_set', 'dst_set', 'proto', 'port', 'direction', 'policy_decision'] as const;
+/**
+ * What an aggregated flow is per (Explorer's rows): the ends, their label sets, the service,
+ * the direction, the decision. In the order of the summary key, which a source-label filter
+ * reads in: the grouping then needs no sort.
+ */
+const GROUP_COLUMNS = ['src_set', 'src_ep', 'dst_ep', 'dst_set', 'proto', 'port', 'direction', 'policy_decision'] as const;
 type Millis = number | string;
 
 const setKey = (labelIds: readonly number[]): string => [...new Set(labelIds)].sort((a, b) => a - b).join(',');
