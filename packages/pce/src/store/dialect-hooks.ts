@@ -25,4 +25,10 @@ export interface DialectHooks {
    * flow ingest adds tens of thousands of rows a second through it.
    */
   readonly runEach?: (text: string, rows: readonly (readonly unknown[])[]) => void;
+  /**
+   * SQLite only: a query whose text starts with this answers its rows as arrays in select
+   * order (better-sqlite3's raw mode), not objects. A traffic query reads up to 100,000
+   * grouped rows; building an object per row was an eighth of its time.
+   */
+  readonly arrayRowsMark?: string;
 }

@@ -179,25 +179,28 @@ export const SQLITE_UPSERT_ONE = sqliteUpsert(1);
 export const SQLITE_RECORD_BATCH = 'insert into flow_batches (org_id, batch_id, reporter_workload, received_at, flows, dropped) values (?, ?, ?, ?, ?, ?) on conflict (org_id, batch_id) do nothing returning batch_id';
 const PG_UPSERT = `insert into flow_summaries (${COLUMNS.join(',')}) select * from unnest(${COLUMNS.map((c, i) => `$${i + 1}::${PG_TYPES[c]}[]`).join(', ')})${UPSERT_TAIL('postgres')}`;
 
-/** A grouped summary as the database answers it (PostgreSQL's bigint and numeric sums arrive as strings). */
-interface GroupedSummary {
-  src_ep: number | string;
-  dst_ep: number | string;
-  src_set: number;
-  dst_set: number;
-  proto: number;
-  port: number;
-  direction: number;
-  policy_decision: number;
-  draft_policy_decision: number;
-  state: number;
-  first_seen: Millis;
-  last_seen: Millis;
-  connections: Millis;
-  bytes_in: Millis | null;
-  bytes_out: Millis | null;
-  reports: Millis;
-}
+/**
+ * A grouped summary as the database answers it, as an array in select order: the
+ * GROUP_COLUMNS, then draft decision, state, first and last seen, connections, bytes in and
+ * out, reports (PostgreSQL's bigint and numeric sums arrive as strings).
+ */
+type GroupedSummary = readonly (number | string | null)[];
+const G_SRC_SET = 0;
+const G_SRC_EP = 1;
+const G_DST_EP = 2;
+const G_DST_SET = 3;
+const G_PROTO = 4;
+const G_PORT = 5;
+const G_DIRECTION = 6;
+const G_DECISION = 7;
+const G_DRAFT = 8;
+const G_STATE = 9;
+const G_FIRST = 10;
+const G_LAST = 11;
+const G_CONNECTIONS = 12;
+const G_BYTES_IN = 13;
+const G_BYTES_OUT = 14;
+const G_REPORTS = 15;
 
 const numOrNull = (v: number | string | null): number | null => (v === null ? null : Number(v));
 
@@ -462,31 +465,39 @@ export function flowQueries(db: Kysely<Database>, hooks: DialectHooks) {
       for (const w of where) base = base.where(w);
       let ordered = base.groupBy(GROUP_COLUMNS).orderBy(sql`max(flow_summaries.last_seen)`, 'desc');
       for (const c of GROUP_COLUMNS) ordered = ordered.orderBy(c);
-      const rows: GroupedSummary[] = await ordered.limit(Math.floor(q.limit)).execute();
-      const eps = await endpoints(rows.flatMap((r) => [Number(r.src_ep), Number(r.dst_ep)]));
+      const compiled = ordered.limit(Math.floor(q.limit)).compile();
+      // Up to 100,000 rows: on SQLite as arrays (no object per row), elsewhere made arrays.
+      const rows: GroupedSummary[] =
+        hooks.arrayRowsMark !== undefined
+          ? (await db.executeQuery<GroupedSummary>(CompiledQuery.raw(hooks.arrayRowsMark + compiled.sql, [...compiled.parameters]))).rows
+          : (await db.executeQuery(compiled)).rows.map((r) => Object.values(r) as GroupedSummary);
+      const eps = await endpoints(rows.flatMap((r) => [Number(r[G_SRC_EP]), Number(r[G_DST_EP])]));
       const none = { ip: '', workload: null };
       return rows.map((r): FlowSummaryRow => {
-        const src = eps.get(Number(r.src_ep)) ?? none;
-        const dst = eps.get(Number(r.dst_ep)) ?? none;
+        const src = eps.get(Number(r[G_SRC_EP])) ?? none;
+        const dst = eps.get(Number(r[G_DST_EP])) ?? none;
+        const srcSet = Number(r[G_SRC_SET]);
+        const dstSet = Number(r[G_DST_SET]);
+        const port = Number(r[G_PORT]);
         return {
           src_ip: src.ip,
           dst_ip: dst.ip,
           src_workload: src.workload,
           dst_workload: dst.workload,
-          src_set: r.src_set === 0 ? null : r.src_set,
-          dst_set: r.dst_set === 0 ? null : r.dst_set,
-          proto: r.proto,
-          port: r.port < 0 ? null : r.port,
-          direction: DIRECTIONS[r.direction] ?? 'inbound',
-          first_seen: Number(r.first_seen),
-          last_seen: Number(r.last_seen),
-          connections: Number(r.connections),
-          bytes_in: numOrNull(r.bytes_in),
-          bytes_out: numOrNull(r.bytes_out),
-          state: stateOf(r.state),
-          policy_decision: decisionOf(r.policy_decision),
-          draft_policy_decision: decisionOf(r.draft_policy_decision),
-          flows: Number(r.reports),
+          src_set: srcSet === 0 ? null : srcSet,
+          dst_set: dstSet === 0 ? null : dstSet,
+          proto: Number(r[G_PROTO]),
+          port: port < 0 ? null : port,
+          direction: DIRECTIONS[Number(r[G_DIRECTION])] ?? 'inbound',
+          first_seen: Number(r[G_FIRST]),
+          last_seen: Number(r[G_LAST]),
+          connections: Number(r[G_CONNECTIONS]),
+          bytes_in: numOrNull(r[G_BYTES_IN] ?? null),
+          bytes_out: numOrNull(r[G_BYTES_OUT] ?? null),
+          state: stateOf(Number(r[G_STATE])),
+          policy_decision: decisionOf(Number(r[G_DECISION])),
+          draft_policy_decision: decisionOf(Number(r[G_DRAFT])),
+          flows: Number(r[G_REPORTS]),
         };
       });
     },

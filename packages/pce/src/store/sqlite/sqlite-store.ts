@@ -32,6 +32,9 @@ export const sqliteHooks: DialectHooks = {
 
 const STATEMENT_CACHE_SIZE = 500;
 
+/** A query text starting with this answers rows as arrays (`DialectHooks.arrayRowsMark`). */
+const ARRAY_ROWS_MARK = '/* rows as arrays */ ';
+
 /** A connection's prepared statement for an SQL text, from a bounded cache. */
 type Statements = (text: string) => SQLite.Statement;
 
@@ -42,6 +45,7 @@ function withStatementCache(db: SQLite.Database): { database: SqliteDatabase; st
     let stmt = cache.get(text);
     if (stmt === undefined) {
       stmt = db.prepare(text);
+      if (text.startsWith(ARRAY_ROWS_MARK) && stmt.reader) stmt.raw(true);
       if (cache.size >= STATEMENT_CACHE_SIZE) {
         const oldest = cache.keys().next();
         if (oldest.done !== true) cache.delete(oldest.value);
@@ -90,7 +94,7 @@ export async function openSqliteStore(path: string): Promise<Store> {
   // Flow batches are written on a thread of their own (a file only: a second connection).
   const flowWriter = memory ? undefined : new SqliteFlowWriter(path);
   return createKyselyStore({
-    hooks: { ...sqliteHooks, runEach },
+    hooks: { ...sqliteHooks, runEach, arrayRowsMark: ARRAY_ROWS_MARK },
     writer,
     reader,
     ...(flowWriter ? { addFlowBatch: (batch: FlowBatchRow, rows: readonly NewFlowRow[]) => flowWriter.add(batch, rows) } : {}),
