@@ -35,6 +35,7 @@ import type { FlowQuery, Store } from '@palisade/pce/store/store.ts';
 import type { FlowBatch } from '@palisade/pce/flows/flow-schemas.ts';
 import { startPostgres } from '../test/support/postgres.ts';
 import { rng } from './synthetic-org.ts';
+import { DST_INDEX } from '@palisade/pce/store/migrations/005-flow-summaries.ts';
 
 const WORKLOADS = 2000;
 const ROWS = Number(process.env['FLOWS_BENCH_ROWS'] ?? 10_000_000);
@@ -222,7 +223,7 @@ const T_START = Date.parse('2026-01-01T00:00:00Z');
 const DAYS = 30;
 const DAY = 86_400_000;
 
-const SECONDARY_INDEXES = ['create index flow_summaries_dst on flow_summaries (org_id, dst_set, day)', 'create index flow_summaries_day on flow_summaries (org_id, day)'];
+const SECONDARY_INDEXES = [`create index flow_summaries_dst on flow_summaries (${DST_INDEX.join(', ')})`, 'create index flow_summaries_day on flow_summaries (org_id, day)'];
 
 /** The endpoints of the 2,000 workloads (ids in workload order), interned through the store. */
 async function internEndpoints(store: Store): Promise<number[]> {

@@ -13,9 +13,10 @@
  * - The unique key is (org, source label set, then the columns a query groups by, then the
  *   day): a source-label filter reads contiguous key ranges whose entries already come in
  *   group order, so grouping streams instead of sorting half a million rows (measured over
- *   10M rows: 3.4 s → 1.1–1.9 s for the widest query, at the same insert cost). (org,
- *   destination label set, day) serves destination filters, (org, day) time windows and
- *   retention.
+ *   10M rows: 3.4 s → 1.1–1.9 s for the widest query, at the same insert cost). The
+ *   destination-label index has the same group order after the destination's set (1.9 s →
+ *   1.2 s for a wide destination query, about 10% more insert CPU); (org, day) serves time
+ *   windows and retention.
  *
  * Existing flows are folded into summaries here, and the old table is dropped.
  */
@@ -27,6 +28,9 @@ export const DAY_MS = 86_400_000;
 
 /** The key of a summary row, in index order (also the ON CONFLICT target). */
 export const SUMMARY_KEY = ['org_id', 'src_set', 'src_ep', 'dst_ep', 'dst_set', 'proto', 'port', 'direction', 'policy_decision', 'day'] as const;
+
+/** The destination-label index: the same group order after the destination's label set. */
+export const DST_INDEX = ['org_id', 'dst_set', 'src_set', 'src_ep', 'dst_ep', 'proto', 'port', 'direction', 'policy_decision', 'day'] as const;
 
 export async function up(db: Kysely<Database>, dialect: SqlDialect): Promise<void> {
   const s = db.schema;
@@ -57,7 +61,7 @@ export async function up(db: Kysely<Database>, dialect: SqlDialect): Promise<voi
     .addColumn('reports', 'integer', (c) => c.notNull())
     .addUniqueConstraint('flow_summaries_key', [...SUMMARY_KEY])
     .execute();
-  await s.createIndex('flow_summaries_dst').on('flow_summaries').columns(['org_id', 'dst_set', 'day']).execute();
+  await s.createIndex('flow_summaries_dst').on('flow_summaries').columns([...DST_INDEX]).execute();
   await s.createIndex('flow_summaries_day').on('flow_summaries').columns(['org_id', 'day']).execute();
 
   // Fold the stored flows in: endpoints first, then one summary per key.
