@@ -4,10 +4,11 @@
  * async traffic queries.
  *
  * Ingest is the hot path: the reports of a call are first merged per summary key here, then
- * upserted by a prepared statement text built once per chunk size (SQLite: a multi-row
- * VALUES, or one prepared statement per row on the writer connection; PostgreSQL: one
- * `INSERT … SELECT FROM unnest($1, …)` with one array per column), bypassing the query
- * builder, whose cost per value dominates at 50,000 rows a second.
+ * upserted bypassing the query builder, whose cost per value dominates at 50,000 rows a
+ * second. SQLite: one prepared upsert per row, on the flow writer's thread
+ * (`sqlite/flow-writer.ts`, for `Store.addFlowBatch`) or on the writer connection
+ * (`DialectHooks.runEach`); PostgreSQL: one `INSERT … SELECT FROM unnest($1, …)` with one
+ * array per column.
  */
 import { CompiledQuery, sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import { parseAddress, type ParsedAddress } from '@palisade/core/compute/address-ranges.ts';
@@ -59,7 +60,7 @@ const REPORTS = KEY_SIZE + 7;
 
 type SummaryValues = (number | null)[];
 
-/** A report as the values of a summary row, in COLUMNS order (SUMMARY_KEY, then VALUE_COLUMNS). */
+/** A report as the values of a summary row, in COLUMNS order (SUMMARY_KEY, then SUMMARY_VALUES). */
 function summaryValues(r: NewFlowRow): SummaryValues {
   return [
     r.org_id,
@@ -107,15 +108,15 @@ export function mergedSummaries(rows: readonly NewFlowRow[], sorted: boolean): S
     m[CONNECTIONS] = (m[CONNECTIONS] ?? 0) + (v[CONNECTIONS] ?? 0);
     m[BYTES_IN] = addNullable(m[BYTES_IN], v[BYTES_IN]);
     m[BYTES_OUT] = addNullable(m[BYTES_OUT], v[BYTES_OUT]);
-    m[REPORTS] = (m[REPORTS] ?? 0) + 1;
+    m[REPORTS] = (m[REPORTS] ?? 0) + (v[REPORTS] ?? 0);
   }
   if (!sorted) return [...byKey.values()];
   return [...byKey.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((e) => e[1]);
 }
 
 /**
- * An address as a byte string that sorts like the address within its family (migration
- * 004): the family (4 or 6) then the address, big-endian. IP list and CIDR filters become
+ * An address as a byte string that sorts like the address within its family
+ * (`flow_endpoints.ipk`): the family (4 or 6) then the address, big-endian. IP list and CIDR filters become
  * `between` on it; the family byte keeps `::/0` from matching IPv4 flows.
  */
 export function ipKeyOf(a: ParsedAddress): Buffer {
