@@ -233,12 +233,16 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
       assert.equal((await read((t) => t.queryFlowSummaries(b, { limit: 10 }))).length, 1);
     });
 
-    it('deleteFlowsBefore: retention by last_seen, and forgets old batch ids', async () => {
+    it('deleteFlowsBefore: retention by last_seen, at most a limit of summaries a call, and forgets old batch ids', async () => {
       const org = await tx((t) => newOrg(t));
       await add([flow(org, { port: 1, last_seen: MS0 }), flow(org, { port: 2, last_seen: MS0 + 10 }), flow(org, { port: 3, last_seen: MS0 + 20 })]);
       await tx((t) => t.recordFlowBatch({ org_id: org, batch_id: 'old', reporter_workload: null, received_at: MS0, flows: 1, dropped: 0 }));
-      assert.equal(await tx((t) => t.deleteFlowsBefore(org, MS0 + 10)), 1);
+      assert.equal(await tx((t) => t.deleteFlowsBefore(org, MS0 + 10, 100)), 1);
       assert.equal(await read((t) => t.countFlows(org)), 2);
+      // At most `limit` a call.
+      assert.equal(await tx((t) => t.deleteFlowsBefore(org, MS0 + 30, 1)), 1);
+      assert.equal(await tx((t) => t.deleteFlowsBefore(org, MS0 + 30, 1)), 1);
+      assert.equal(await tx((t) => t.deleteFlowsBefore(org, MS0 + 30, 1)), 0);
       assert.equal(await tx((t) => t.recordFlowBatch({ org_id: org, batch_id: 'old', reporter_workload: null, received_at: MS0 + 50, flows: 1, dropped: 0 })), true);
     });
 

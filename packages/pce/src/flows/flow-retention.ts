@@ -2,14 +2,23 @@
 import type { Pce } from '../pce.ts';
 
 const DAY_MS = 86_400_000;
+/** Summaries deleted per transaction: a day past retention can hold hundreds of thousands. */
+const PURGE_CHUNK = 10_000;
 
-/** One purge; answers the flows deleted. */
-export async function purgeOldFlows(pce: Pce, retentionDays: number): Promise<number> {
+/** One purge; answers the flow summaries deleted. */
+export async function purgeOldFlows(pce: Pce, retentionDays: number, chunk = PURGE_CHUNK): Promise<number> {
   const cutoff = pce.env.now().getTime() - retentionDays * DAY_MS;
   const orgs = await pce.store.read((tx) => tx.listOrgs());
   let deleted = 0;
-  // One transaction per org: a long purge does not hold the write lock for every org at once.
-  for (const o of orgs) deleted += await pce.store.transaction((tx) => tx.deleteFlowsBefore(o.id, cutoff));
+  // Short transactions, one chunk of one org each: a long purge never holds the write lock
+  // (on SQLite, the event loop) for long, and the API and ingest go on between chunks.
+  for (const o of orgs) {
+    for (;;) {
+      const n = await pce.store.transaction((tx) => tx.deleteFlowsBefore(o.id, cutoff, chunk));
+      deleted += n;
+      if (n < chunk) break;
+    }
+  }
   return deleted;
 }
 

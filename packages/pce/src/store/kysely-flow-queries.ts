@@ -508,15 +508,14 @@ export function flowQueries(db: Kysely<Database>, hooks: DialectHooks) {
       return countOf(await db.selectFrom('flow_summaries').select((eb) => eb.fn.countAll<string | number>().as('n')).where('org_id', '=', org).executeTakeFirst());
     },
 
-    async deleteFlowsBefore(org, cutoff) {
-      const r = await db
-        .deleteFrom('flow_summaries')
-        .where('org_id', '=', org)
-        .where('day', '<=', Math.floor(cutoff / DAY_MS))
-        .where('last_seen', '<', cutoff)
-        .executeTakeFirst();
+    async deleteFlowsBefore(org, cutoff, limit) {
+      // At most `limit` rows (the physical row id picks them: SQLite's rowid, PostgreSQL's ctid).
+      const rowId = sql.raw(hooks.dialect === 'postgres' ? 'ctid' : 'rowid');
+      const r = await sql`
+        delete from flow_summaries where ${rowId} in (
+          select ${rowId} from flow_summaries where org_id = ${org} and day <= ${Math.floor(cutoff / DAY_MS)} and last_seen < ${cutoff} limit ${Math.floor(limit)})`.execute(db);
       await db.deleteFrom('flow_batches').where('org_id', '=', org).where('received_at', '<', cutoff).execute();
-      return Number(r.numDeletedRows);
+      return Number(r.numAffectedRows ?? 0);
     },
 
     async draftStamp(org) {

@@ -416,8 +416,12 @@ export interface StoreTx extends ConsoleSessionQueries {
   queryFlowSummaries(org: number, q: FlowQuery): Promise<FlowSummaryRow[]>;
   /** Stored daily flow summaries. */
   countFlows(org: number): Promise<number>;
-  /** Retention: deletes daily summaries last seen before `cutoff` (epoch ms) and batch ids received before it; answers the summaries deleted. */
-  deleteFlowsBefore(org: number, cutoff: number): Promise<number>;
+  /**
+   * Retention: deletes at most `limit` daily summaries last seen before `cutoff` (epoch ms),
+   * and the batch ids received before it; answers the summaries deleted (fewer than `limit`:
+   * none is left).
+   */
+  deleteFlowsBefore(org: number, cutoff: number, limit: number): Promise<number>;
 
   /**
    * A value that changes whenever the draft policy, the workloads or the labels of the org
