@@ -123,7 +123,8 @@ describe('console policy pages (Chromium)', () => {
     await page.getByTestId('add-scope').click();
     await page.getByTestId('scope-1-labels').getByTestId('label-picker-role').selectOption({ label: 'db' });
     await page.getByTestId('edit-rule-set-submit').click();
-    await page.getByTestId('edit-rule-set').waitFor();
+    // The modal carries the same test id as the button that opens it: wait for it to close.
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
     await page.getByTestId('scopes').filter({ hasText: 'or' }).waitFor();
     assert.match(await page.getByTestId('scopes').innerText(), /app\s*crm\s*or\s*role\s*db/);
     assert.equal(await page.getByTestId('rule-set-state').getAttribute('data-state'), 'modified');
