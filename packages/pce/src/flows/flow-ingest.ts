@@ -1,8 +1,8 @@
 /**
  * Flow ingest (issue 6): a VEN's batch of flow reports is added into the daily flow
- * summaries, each report attributed to the workloads at its two IPs (with their labels at that moment) and decided
- * against the active and the draft policy by the same check the agents enforce
- * (`flowDecision`, the decision alone of `checkPolicy`, DESIGN §3). Decisions are computed
+ * summaries, each report attributed to the workloads at its two IPs (with their labels at
+ * that moment) and decided against the active and the draft policy by the same check the
+ * agents enforce (`flowDecision`, the decision alone of `checkPolicy`, DESIGN §3). Decisions are computed
  * before the write, which holds the write lock only for the upserts (on SQLite, on a thread
  * of its own); a batch is one transaction, and a batch id seen before stores nothing (the
  * VEN resends after a PCE outage).
@@ -72,6 +72,16 @@ function endpointOf(c: EngineCache, ip: string): Endpoint {
   return e;
 }
 
+/** The org's map, made empty on first use. */
+function orgMap(maps: Map<number, Map<string, number>>, org: number): Map<string, number> {
+  let m = maps.get(org);
+  if (m === undefined) {
+    m = new Map();
+    maps.set(org, m);
+  }
+  return m;
+}
+
 export class FlowIngest {
   readonly #store: Store;
   readonly #compute: ComputeService;
@@ -135,8 +145,10 @@ export class FlowIngest {
 
     // Label sets and endpoints first (a small transaction of its own, only for those never
     // seen): interning is idempotent, so it is harmless even when the batch is a resend.
-    let sets = this.#labelSets.get(org) ?? new Map<string, number>();
-    let endpointIds = this.#endpointIds.get(org) ?? new Map<string, number>();
+    // Interned ids never change, so the maps only grow in place (past the bound, the next
+    // batches start a new one); a batch keeps the maps it began with.
+    const sets = orgMap(this.#labelSets, org);
+    const endpointIds = orgMap(this.#endpointIds, org);
     const unknownSets = new Map<string, readonly number[]>();
     const unknownEndpoints = new Map<string, FlowEndpoint>();
     const endpointKey = (ip: string, a: Attribution): string => (a.workload === null ? ip : `${ip} ${a.workload}`);
@@ -150,13 +162,10 @@ export class FlowIngest {
     }
     if (unknownSets.size > 0 || unknownEndpoints.size > 0) {
       const [setIds, epIds] = await this.#store.transaction(async (tx) => [await tx.labelSetIds(org, [...unknownSets.values()]), await tx.flowEndpointIds(org, [...unknownEndpoints.values()])] as const);
-      sets = new Map(sets);
       [...unknownSets.keys()].forEach((k, i) => sets.set(k, setIds[i] ?? -1));
-      this.#labelSets.set(org, sets);
-      // Addresses from outside (clients on the internet) are unbounded: start afresh past the bound.
-      endpointIds = endpointIds.size + unknownEndpoints.size > DECISION_CACHE_SIZE ? new Map() : new Map(endpointIds);
       [...unknownEndpoints.keys()].forEach((k, i) => endpointIds.set(k, epIds[i] ?? -1));
-      this.#endpointIds.set(org, endpointIds);
+      // Addresses from outside (clients on the internet) are unbounded.
+      if (endpointIds.size > DECISION_CACHE_SIZE) this.#endpointIds.set(org, new Map());
     }
     const setOf = (k: string | null): number | null => (k === null ? null : (sets.get(k) ?? null));
     const epOf = (ip: string, a: Attribution): number => endpointIds.get(endpointKey(ip, a)) ?? -1;

@@ -26,7 +26,8 @@ const decisionOf = (n: number): FlowDecision => DECISIONS[n] ?? 'unknown';
 const stateOf = (n: number): FlowState => (n === 1 ? 'potentially_blocked' : n === 2 ? 'blocked' : 'allowed');
 
 const COLUMNS = [...SUMMARY_KEY, ...SUMMARY_VALUES];
-export const FLOW_SUMMARY_COLUMNS: readonly string[] = COLUMNS;
+/** Values per summary row (`mergedSummaries`). */
+export const FLOW_SUMMARY_WIDTH = COLUMNS.length;
 const KEY_SIZE = SUMMARY_KEY.length;
 const PG_TYPES: Record<(typeof COLUMNS)[number], string> = {
   org_id: 'int',
@@ -88,7 +89,7 @@ const addNullable = (a: number | null | undefined, b: number | null | undefined)
 
 /**
  * Reports merged per summary key (as the upsert merges them into a stored row); values in
- * `FLOW_SUMMARY_COLUMNS` order. `sorted`: in key order, so concurrent PostgreSQL
+ * SUMMARY_KEY then SUMMARY_VALUES order. `sorted`: in key order, so concurrent PostgreSQL
  * transactions lock rows in one order (SQLite's single writer needs none).
  */
 export function mergedSummaries(rows: readonly NewFlowRow[], sorted: boolean): SummaryValues[] {
@@ -139,15 +140,13 @@ function ipKeyOfText(ip: string): Buffer | null {
   return a ? ipKeyOf(a) : null;
 }
 
-/** Rows per SQLite statement: 18 × 1,500 bound values, under its 32,766 limit. */
-const SQLITE_ROWS = 1500;
 /** Rows per PostgreSQL statement (arrays: no bound-value limit; bounded for memory). */
 const PG_ROWS = 5000;
 
-const q = (c: string): string => `flow_summaries.${c}`;
 /** How a stored summary takes in a new one with the same key (`excluded`). */
 function mergeSet(dialect: 'sqlite' | 'postgres'): string {
   const [max, min] = dialect === 'postgres' ? ['greatest', 'least'] : ['max', 'min'];
+  const q = (c: string): string => `flow_summaries.${c}`;
   const sumNullable = (c: string): string => `${c} = case when excluded.${c} is null then ${q(c)} else coalesce(${q(c)}, 0) + excluded.${c} end`;
   return [
     `draft_policy_decision = ${max}(${q('draft_policy_decision')}, excluded.draft_policy_decision)`,
@@ -162,18 +161,8 @@ function mergeSet(dialect: 'sqlite' | 'postgres'): string {
 }
 
 const UPSERT_TAIL = (dialect: 'sqlite' | 'postgres'): string => ` on conflict (${SUMMARY_KEY.join(',')}) do update set ${mergeSet(dialect)}`;
-const sqliteUpsertTexts = new Map<number, string>();
-function sqliteUpsert(rows: number): string {
-  let text = sqliteUpsertTexts.get(rows);
-  if (text === undefined) {
-    const one = `(${COLUMNS.map(() => '?').join(',')})`;
-    text = `insert into flow_summaries (${COLUMNS.join(',')}) values ${Array.from({ length: rows }, () => one).join(',')}${UPSERT_TAIL('sqlite')}`;
-    sqliteUpsertTexts.set(rows, text);
-  }
-  return text;
-}
-/** One summary upserted (`?` per FLOW_SUMMARY_COLUMNS). */
-export const SQLITE_UPSERT_ONE = sqliteUpsert(1);
+/** One summary upserted (a `?` per column, SUMMARY_KEY then SUMMARY_VALUES). */
+export const SQLITE_UPSERT_ONE = `insert into flow_summaries (${COLUMNS.join(',')}) values (${COLUMNS.map(() => '?').join(',')})${UPSERT_TAIL('sqlite')}`;
 /** One batch id recorded (org_id, batch_id, reporter_workload, received_at, flows, dropped); answers a row only when it is new. */
 export const SQLITE_RECORD_BATCH = 'insert into flow_batches (org_id, batch_id, reporter_workload, received_at, flows, dropped) values (?, ?, ?, ?, ?, ?) on conflict (org_id, batch_id) do nothing returning batch_id';
 const PG_UPSERT = `insert into flow_summaries (${COLUMNS.join(',')}) select * from unnest(${COLUMNS.map((c, i) => `$${i + 1}::${PG_TYPES[c]}[]`).join(', ')})${UPSERT_TAIL('postgres')}`;
@@ -258,7 +247,7 @@ export function flowQueries(db: Kysely<Database>, hooks: DialectHooks) {
 
   function inSets(side: 'src' | 'dst', ids: ReadonlySet<number>, negated: boolean): Expression<SqlBool> {
     // Literal set ids (resolved first, a few hundred at most): the planner then sees how
-    // selective the filter is and takes the (org, set, day) index. A flow end without a
+    // selective the filter is and takes the key (source) or the destination index. A flow end without a
     // workload has set 0, which no label's sets hold: it is "not" every label.
     if (ids.size === 0) return negated ? sql<SqlBool>`1 = 1` : sql<SqlBool>`1 = 0`;
     const list = sql`(${sql.join([...ids].sort((a, b) => a - b).map((i) => sql.lit(i)))})`;
@@ -440,8 +429,8 @@ export function flowQueries(db: Kysely<Database>, hooks: DialectHooks) {
         }
         return;
       }
-      if (hooks.runEach) hooks.runEach(SQLITE_UPSERT_ONE, merged);
-      else for (const part of chunks(merged, SQLITE_ROWS)) await db.executeQuery(CompiledQuery.raw(sqliteUpsert(part.length), part.flat()));
+      if (!hooks.runEach) throw new Error('a SQLite store upserts flow summaries through runEach');
+      hooks.runEach(SQLITE_UPSERT_ONE, merged);
     },
 
     async queryFlowSummaries(org, q) {

@@ -258,24 +258,11 @@ export interface FlowQuery {
  * summed, first and last seen over the group, `state` and `draft_policy_decision` the worst
  * seen (blocked over potentially blocked over allowed; unknown worst for the draft).
  */
-export interface FlowSummaryRow {
+export interface FlowSummaryRow extends Omit<NewFlowRow, 'org_id' | 'src_ep' | 'dst_ep'> {
   readonly src_ip: string;
   readonly dst_ip: string;
   readonly src_workload: string | null;
   readonly dst_workload: string | null;
-  readonly src_set: number | null;
-  readonly dst_set: number | null;
-  readonly proto: number;
-  readonly port: number | null;
-  readonly direction: FlowDirection;
-  readonly first_seen: number;
-  readonly last_seen: number;
-  readonly connections: number;
-  readonly bytes_in: number | null;
-  readonly bytes_out: number | null;
-  readonly state: FlowState;
-  readonly policy_decision: FlowDecision;
-  readonly draft_policy_decision: FlowDecision;
   /** Flow reports in the group. */
   readonly flows: number;
 }

@@ -15,7 +15,7 @@
  */
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { FLOW_SUMMARY_COLUMNS, mergedSummaries, SQLITE_RECORD_BATCH, SQLITE_UPSERT_ONE } from '../kysely-flow-queries.ts';
+import { FLOW_SUMMARY_WIDTH, mergedSummaries, SQLITE_RECORD_BATCH, SQLITE_UPSERT_ONE } from '../kysely-flow-queries.ts';
 import type { FlowBatchRow, NewFlowRow } from '../store.ts';
 import { CONNECTION_PRAGMAS } from './connection-pragmas.ts';
 
@@ -35,7 +35,7 @@ export class SqliteFlowWriter {
   #failed: Error | undefined;
 
   constructor(path: string) {
-    const width = FLOW_SUMMARY_COLUMNS.length;
+    const width = FLOW_SUMMARY_WIDTH;
     this.#worker = new Worker(new URL('./flow-writer-worker.mjs', import.meta.url), {
       workerData: { path, pragmas: CONNECTION_PRAGMAS, recordBatch: SQLITE_RECORD_BATCH, upsert: SQLITE_UPSERT_ONE, width, checkpointEveryMs: CHECKPOINT_EVERY_MS },
       // Plain JavaScript: no TypeScript loader in the thread.
@@ -64,7 +64,7 @@ export class SqliteFlowWriter {
   add(batch: FlowBatchRow, rows: readonly NewFlowRow[]): Promise<boolean> {
     if (this.#failed) return Promise.reject(this.#failed);
     const merged = mergedSummaries(rows, false);
-    const width = FLOW_SUMMARY_COLUMNS.length;
+    const width = FLOW_SUMMARY_WIDTH;
     const values = new Float64Array(merged.length * width);
     merged.forEach((row, i) => {
       for (let c = 0; c < width; c++) values[i * width + c] = row[c] ?? NaN;
