@@ -203,6 +203,31 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
       assert.deepEqual(await q(org, { ...either, sidesOp: 'or' }), ['192.0.2.7>10.0.1.9', '10.0.0.2>2001:db8::9', '10.0.0.1>10.0.1.9']);
     });
 
+    it('queryFlowSummaries: a query one side of which is selected by labels alone (read one label set at a time) keeps every other condition, and sums its groups', async () => {
+      const org = await tx((t) => newOrg(t));
+      const [webProd, webDev, db] = await tx((t) => t.labelSetIds(org, [[1, 10], [1, 11], [2, 10]]));
+      await add([
+        flow(org, { src_ip: '10.0.0.1', src_workload: 'web-p', src_set: webProd ?? null, dst_ip: '10.0.0.9', dst_workload: 'db', dst_set: db ?? null, port: 5432, connections: 2, bytes_in: 10, last_seen: MS0 + 1000 }),
+        flow(org, { src_ip: '10.0.0.1', src_workload: 'web-p', src_set: webProd ?? null, dst_ip: '10.0.0.9', dst_workload: 'db', dst_set: db ?? null, port: 5432, connections: 3, last_seen: MS0 + DAY + 1000 }),
+        flow(org, { src_ip: '10.0.0.2', src_workload: 'web-d', src_set: webDev ?? null, dst_ip: '10.0.0.9', dst_workload: 'db', dst_set: db ?? null, port: 5432, last_seen: MS0 + 2000 }),
+        flow(org, { src_ip: '10.0.0.2', src_workload: 'web-d', src_set: webDev ?? null, dst_ip: '10.0.0.1', dst_workload: 'web-p', dst_set: webProd ?? null, port: 443, last_seen: MS0 + 3000 }),
+        flow(org, { src_ip: '192.0.2.7', dst_ip: '10.0.0.1', dst_workload: 'web-p', dst_set: webProd ?? null, port: 443, policy_decision: 'blocked', last_seen: MS0 + 4000 }),
+      ]);
+      const web = { labelId: 1 };
+      const srcWeb = (extra: Partial<FlowQuery>, ...and: FlowEndpointTerm[]): FlowQuery => ({ src: { include: [[web, ...and]], exclude: [] }, limit: 100, ...extra });
+      assert.deepEqual(await q(org, srcWeb({})), ['10.0.0.1>10.0.0.9', '10.0.0.2>10.0.0.1', '10.0.0.2>10.0.0.9']);
+      assert.deepEqual(await q(org, srcWeb({}, { ip: '10.0.0.2' })), ['10.0.0.2>10.0.0.1', '10.0.0.2>10.0.0.9'], 'a non-label term of the same AND group');
+      assert.deepEqual(await q(org, srcWeb({ dst: { include: [[{ workload: 'db' }]], exclude: [] } })), ['10.0.0.1>10.0.0.9', '10.0.0.2>10.0.0.9'], "the other side's includes");
+      assert.deepEqual(await q(org, srcWeb({ dst: { include: [], exclude: [{ labelId: 2 }] } })), ['10.0.0.2>10.0.0.1'], "the other side's excludes");
+      assert.deepEqual(await q(org, { src: { include: [[web]], exclude: [{ labelId: 11 }] }, limit: 100 }), ['10.0.0.1>10.0.0.9'], "the side's own excludes");
+      assert.deepEqual(await q(org, srcWeb({ services: { include: [{ port: 443 }], exclude: [] } })), ['10.0.0.2>10.0.0.1']);
+      assert.deepEqual(await q(org, srcWeb({ since: MS0 + DAY })), ['10.0.0.1>10.0.0.9']);
+      assert.deepEqual(await q(org, srcWeb({ limit: 1 })), ['10.0.0.1>10.0.0.9']);
+      assert.deepEqual(await q(org, { dst: { include: [[{ labelId: 10 }]], exclude: [] }, decisions: ['blocked'], limit: 100 }), ['192.0.2.7>10.0.0.1'], 'a destination side drives');
+      const [summed] = await read((t) => t.queryFlowSummaries(org, srcWeb({}, { workload: 'web-p' })));
+      assert.deepEqual([summed?.connections, summed?.flows, summed?.bytes_in, summed?.bytes_out, summed?.first_seen, summed?.last_seen, summed?.src_workload, summed?.dst_set], [5, 2, 10, null, MS0, MS0 + DAY + 1000, 'web-p', db]);
+    });
+
     it('queryFlowSummaries: one row per (ends, service, direction, decision), connections and bytes summed, first/last seen over the group, worst state and draft decision; newest group first, limit counts groups', async () => {
       const org = await tx((t) => newOrg(t));
       await add([
