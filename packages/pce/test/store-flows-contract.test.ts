@@ -228,6 +228,24 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
       assert.deepEqual([summed?.connections, summed?.flows, summed?.bytes_in, summed?.bytes_out, summed?.first_seen, summed?.last_seen, summed?.src_workload, summed?.dst_set], [5, 2, 10, null, MS0, MS0 + DAY + 1000, 'web-p', db]);
     });
 
+    it('queryFlowSummaries: a large limit (newest days first on SQLite) answers what a small one does, whether the newest days hold enough groups or older ones fill in', async () => {
+      const org = await tx((t) => newOrg(t));
+      // 11,000 groups seen on day 9 (8,000 of them blocked); 9,000 older groups seen on days 0 and 1.
+      const recent = Array.from({ length: 11_000 }, (_, i) => flow(org, { src_ip: '10.1.0.1', port: i + 1, policy_decision: i < 8000 ? 'blocked' : 'allowed', first_seen: MS0 + 9 * DAY, last_seen: MS0 + 9 * DAY + i }));
+      const older = Array.from({ length: 9000 }, (_, i) => [0, 1].map((d) => flow(org, { src_ip: '10.2.0.1', port: i + 1, connections: 2, last_seen: MS0 + d * DAY + (i % 500) }))).flat();
+      for (let i = 0; i < recent.length + older.length; i += 5000) await add([...recent, ...older].slice(i, i + 5000));
+      const rows = (query: FlowQuery) => read((t) => t.queryFlowSummaries(org, query));
+      for (const query of [{ limit: 10_000 }, { decisions: ['allowed'], limit: 10_000 }] satisfies FlowQuery[]) {
+        const large = await rows(query);
+        const small = await rows({ ...query, limit: 9999 });
+        assert.equal(large.length, 10_000);
+        assert.deepEqual(large.slice(0, 9999), small);
+        assert.ok(large.every((r, i) => i === 0 || (large[i - 1]?.last_seen ?? 0) >= r.last_seen), 'newest first');
+      }
+      const allowed = await rows({ decisions: ['allowed'], limit: 10_000 });
+      assert.deepEqual([allowed.filter((r) => r.src_ip === '10.1.0.1').length, allowed[3000]?.src_ip, allowed[3000]?.last_seen, allowed[3000]?.connections], [3000, '10.2.0.1', MS0 + DAY + 499, 4], 'the 3,000 recent groups, then the older ones, summed over both days');
+    });
+
     it('queryFlowSummaries: one row per (ends, service, direction, decision), connections and bytes summed, first/last seen over the group, worst state and draft decision; newest group first, limit counts groups', async () => {
       const org = await tx((t) => newOrg(t));
       await add([
