@@ -217,7 +217,7 @@ describe('agent channel', () => {
     }
   });
 
-  it('a lazy update (a delivery going out) is shown at once, rides with the next update in order, or is written within a second on its own', async () => {
+  it('a lazy update (a delivery going out) is shown at once, rides with the next update of its VEN in order, or is written within a second on its own', async () => {
     const id = await activate('lazy-1', '192.0.2.41');
     const venId = id.ven.href.split('/').pop() ?? '';
     const writer = t.running.pce.venState;
@@ -235,8 +235,12 @@ describe('agent channel', () => {
     assert.equal((await delivered)?.delivered, 7);
     assert.deepEqual([acked?.delivered, acked?.applied, acked?.sync_state], [7, 7, 'synced']);
     assert.deepEqual(await stored().then((v) => [v?.delivered, v?.applied, v?.sync_state]), [7, 7, 'synced']);
-    // On its own: written by the timer.
+    // On its own: not with another VEN's update, written by the timer.
+    const other = (await activate('lazy-2', '192.0.2.42')).ven.href.split('/').pop() ?? '';
     const alone = writer.lazyUpdate(1, venId, (v) => ({ ...v, delivered: 8, sync_state: 'applying' }));
+    await writer.update(1, other, (v) => ({ ...v, applied: 3 }));
+    assert.equal((await stored())?.delivered, 7, "another VEN's flush leaves it waiting");
+    assert.equal((obj(await t.api('get', `/api/v2${id.ven.href}`))['policy_sync'] as { delivered: number }).delivered, 8, 'still shown');
     assert.equal((await alone)?.delivered, 8);
     assert.deepEqual(await stored().then((v) => [v?.delivered, v?.sync_state]), [8, 'applying']);
   });

@@ -10,10 +10,12 @@
  * an ack needs no read of its own; a check that throws fails that update only.
  *
  * A `lazy` update (recording that a delivery went out) is not worth a transaction of its own:
- * it rides along with the next flush (a provision's acks follow its deliveries within a
- * second) or is written after LAZY_MS. Otherwise the 1,000 delivery records of a provision
- * held the one writer while the first acks queued behind them. Until written, `withPending`
- * shows it on a record read from the store, so this process's API answers see it at once.
+ * it rides along with the next update of the same VEN (its ack, within a second) or is
+ * written after LAZY_MS. Written at once, the 1,000 delivery records of a provision held the
+ * one writer while the first acks queued behind them; riding with whatever flush came next,
+ * they made that flush write every VEN (a quarter of a second on SQLite, the event loop
+ * blocked) while the acks it carried waited. Until written, `withPending` shows it on a
+ * record read from the store, so this process's API answers see it at once.
  *
  * The records of a batch are read one by one, or — when the batch holds a good part of an
  * org's VENs (a provision's deliveries, their acks) — with one read of all the org's VEN
@@ -50,6 +52,8 @@ export class VenStateWriter {
   #lazyByVen = new Map<string, Pending[]>();
   #lazyInFlight = new Map<string, Pending[]>();
   #lazyTimer: NodeJS.Timeout | undefined;
+  /** Every lazy update goes in the next flush (LAZY_MS passed, or `drain`). */
+  #lazyDue = false;
   #scheduled = false;
   /** The transaction in flight, if any (one at a time). */
   #flushing: Promise<void> | undefined;
@@ -82,6 +86,7 @@ export class VenStateWriter {
       (this.#lazyByVen.get(k) ?? this.#lazyByVen.set(k, []).get(k))?.push(p);
       this.#lazyTimer ??= setTimeout(() => {
         this.#lazyTimer = undefined;
+        this.#lazyDue = true;
         this.#schedule();
       }, LAZY_MS);
       this.#lazyTimer.unref();
@@ -98,7 +103,10 @@ export class VenStateWriter {
 
   /** Write what is waiting (lazy updates included) and wait until it is committed: before the store closes. */
   async drain(): Promise<void> {
-    while (this.#lazy.length > 0 || this.#pending.length > 0 || this.#flushing) await (this.#flushing ?? this.#flush());
+    while (this.#lazy.length > 0 || this.#pending.length > 0 || this.#flushing) {
+      if (!this.#flushing) this.#lazyDue = true;
+      await (this.#flushing ?? this.#flush());
+    }
   }
 
   #schedule(): void {
@@ -110,23 +118,48 @@ export class VenStateWriter {
   #flush(): Promise<void> {
     const p = this.#write().finally(() => {
       this.#flushing = undefined;
-      // Lazy updates whose timer fired while this transaction ran (no timer left) go now too.
-      if (this.#pending.length > 0 || (this.#lazy.length > 0 && this.#lazyTimer === undefined)) this.#schedule();
+      // Lazy updates whose timer fired while this transaction ran go now too.
+      if (this.#pending.length > 0 || (this.#lazyDue && this.#lazy.length > 0)) this.#schedule();
     });
     this.#flushing = p;
     return p;
   }
 
+  /** The lazy updates that go in this flush: all when due, else those of the VENs `pending` updates. */
+  #takeLazy(pending: readonly Pending[]): Pending[] {
+    let taken: Pending[];
+    if (this.#lazyDue) {
+      taken = this.#lazy;
+      this.#lazy = [];
+      this.#lazyInFlight = this.#lazyByVen;
+      this.#lazyByVen = new Map();
+      this.#lazyDue = false;
+    } else {
+      this.#lazyInFlight = new Map();
+      for (const p of pending) {
+        const k = `${p.org}/${p.venId}`;
+        const waiting = this.#lazyByVen.get(k);
+        if (waiting === undefined) continue;
+        this.#lazyInFlight.set(k, waiting);
+        this.#lazyByVen.delete(k);
+      }
+      if (this.#lazyInFlight.size === 0) return [];
+      taken = [...this.#lazyInFlight.values()].flat();
+      this.#lazy = this.#lazy.filter((p) => !this.#lazyInFlight.has(`${p.org}/${p.venId}`));
+    }
+    if (this.#lazy.length === 0) {
+      clearTimeout(this.#lazyTimer);
+      this.#lazyTimer = undefined;
+    }
+    return taken;
+  }
+
   async #write(): Promise<void> {
-    // Lazy updates first: they happened before whatever arrived since (an ack follows its delivery).
-    const batch = [...this.#lazy, ...this.#pending];
-    this.#lazy = [];
-    this.#lazyInFlight = this.#lazyByVen;
-    this.#lazyByVen = new Map();
-    clearTimeout(this.#lazyTimer);
-    this.#lazyTimer = undefined;
+    const pending = this.#pending;
     this.#pending = [];
     this.#scheduled = false;
+    // Lazy updates first: they happened before whatever arrived since (an ack follows its delivery).
+    const batch = [...this.#takeLazy(pending), ...pending];
     if (batch.length === 0) return;
     try {
       const outcomes = await this.#store.transaction(async (tx) => {
