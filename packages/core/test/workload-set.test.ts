@@ -28,5 +28,9 @@ for (const [name, ctx] of [
     assert.deepEqual(r.consumers.map((x) => x.id), ['web-prod']);
     const extra = resolveRule({ providers: [lab('2')], consumers: [lab('1')], unscoped_consumers: true }, scopes, ctx);
     assert.deepEqual(extra.consumers.map((x) => x.id).sort(), ['web-dev', 'web-prod']);
+    // Answers are cached per context and content: the same content again, another scope or other actors.
+    assert.deepEqual(resolveRule({ providers: [lab('2')], consumers: [lab('1')] }, [[lab('3')]], ctx), r);
+    assert.deepEqual(resolveRule({ providers: [lab('2')], consumers: [lab('1')] }, [[lab('4')]], ctx).providers.map((x) => x.id), ['db-dev']);
+    assert.deepEqual(resolveRule({ providers: [lab('1')], consumers: [lab('1')] }, scopes, ctx).providers.map((x) => x.id), ['web-prod']);
   });
 }

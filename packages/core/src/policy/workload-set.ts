@@ -163,14 +163,28 @@ export function workloadIdsInScopes(scopes: readonly (readonly ScopeEntry[])[], 
  * Providers and consumers of a rule in a rule set: providers are always confined to the
  * scope; consumers too, unless the rule has `unscoped_consumers` (extra-scope).
  */
+const ruleCache = new WeakMap<ResolveContext, Map<string, { readonly providers: readonly PolicyWorkload[]; readonly consumers: readonly PolicyWorkload[] }>>();
+
+/**
+ * The workloads a rule's providers and consumers name, within its rule set's scopes. Cached
+ * per context and content (scopes, actors, unscoped consumers): a provision checks every
+ * SecureConnect rule, and thousands of rules name a few hundred combinations.
+ */
 export function resolveRule(
   rule: { readonly providers: readonly ActorInput[]; readonly consumers: readonly ActorInput[]; readonly unscoped_consumers?: boolean },
   scopes: readonly (readonly ScopeEntry[])[],
   ctx: ResolveContext,
-): { providers: PolicyWorkload[]; consumers: PolicyWorkload[] } {
+): { readonly providers: readonly PolicyWorkload[]; readonly consumers: readonly PolicyWorkload[] } {
+  let perCtx = ruleCache.get(ctx);
+  if (!perCtx) ruleCache.set(ctx, (perCtx = new Map()));
+  const key = JSON.stringify([scopes, rule.providers, rule.consumers, rule.unscoped_consumers === true]);
+  const hit = perCtx.get(key);
+  if (hit) return hit;
   const inScope = workloadIdsInScopes(scopes, ctx);
   const scoped = (ws: PolicyWorkload[]) => (inScope === undefined ? ws : ws.filter((w) => inScope.has(w.id)));
   const providers = scoped(resolveActors(rule.providers, ctx));
   const consumersAll = resolveActors(rule.consumers, ctx);
-  return { providers, consumers: rule.unscoped_consumers ? consumersAll : scoped(consumersAll) };
+  const out = { providers, consumers: rule.unscoped_consumers ? consumersAll : scoped(consumersAll) };
+  perCtx.set(key, out);
+  return out;
 }
