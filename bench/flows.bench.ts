@@ -228,7 +228,8 @@ const SECONDARY_INDEXES = [`create index flow_summaries_dst on flow_summaries ($
 
 /** The endpoints of the 2,000 workloads (ids in workload order), interned through the store. */
 async function internEndpoints(store: Store): Promise<number[]> {
-  return store.transaction((tx) => tx.flowEndpointIds(1, Array.from({ length: WORKLOADS }, (_, i) => ({ ip: ipOf(i), workload: `w-${i}` }))));
+  const today = Math.floor(Date.now() / 86_400_000);
+  return store.transaction((tx) => tx.flowEndpointIds(1, Array.from({ length: WORKLOADS }, (_, i) => ({ ip: ipOf(i), workload: `w-${i}` })), today));
 }
 
 async function sqlite10M(): Promise<void> {

@@ -309,8 +309,30 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal((await send(web1, [flow('10.9.0.10', '10.9.0.20', 6, 9998, old), flow('10.9.0.10', '10.9.0.20', 6, 9999, old)])).status, 202);
       const before = await flowCount();
       // One summary per transaction: both go.
-      assert.equal(await purgeOldFlows(t.running.pce, 30, 1), 2);
+      assert.equal((await purgeOldFlows(t.running.pce, 30, 1)).summaries, 2);
       assert.equal(await flowCount(), before - 2);
+    });
+
+    it('retention also deletes the endpoints no kept flow names; one deleted from under ingest is interned again when it comes back', async () => {
+      const env = t.running.pce.env as { now: () => Date };
+      const realNow = env.now;
+      const later = NOW + 40 * 86_400_000;
+      const at = (minutesAgo: number) => ({ first_seen: new Date(later - (minutesAgo + 5) * 60_000).toISOString(), last_seen: new Date(later - minutesAgo * 60_000).toISOString() });
+      // Today: an address pair nobody else uses, which ingest now holds in its cache.
+      assert.equal((await send(web1, [flow('10.9.0.10', '198.51.100.7', 6, 7001)])).status, 202);
+      env.now = () => new Date(later);
+      try {
+        // 40 days on: another flow, then retention of 30 days.
+        assert.equal((await send(web1, [flow('10.9.0.10', '198.51.100.8', 6, 7002, at(10))])).status, 202);
+        const purged = await purgeOldFlows(t.running.pce, 30);
+        assert.equal(await flowCount(), 1, 'only the flow of 40 days on is kept');
+        assert.ok(purged.endpoints >= 1, `endpoints last used 40 days ago are deleted (${JSON.stringify(purged)})`);
+        // The deleted address comes back: ingest interns it anew before a summary names it.
+        assert.equal((await send(web1, [flow('10.9.0.10', '198.51.100.7', 6, 7001, at(5))])).status, 202);
+        assert.deepEqual((await download({})).map(key).sort(), ['10.9.0.10>198.51.100.7:6/7001', '10.9.0.10>198.51.100.8:6/7002']);
+      } finally {
+        env.now = realNow;
+      }
     });
   });
 }

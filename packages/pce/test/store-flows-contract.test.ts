@@ -16,6 +16,7 @@ import { newOrg, postgresBackend, sqliteBackend, T0 } from './store-contract-sup
 
 const MS0 = Date.parse(T0);
 const DAY = 86_400_000;
+const DAY0 = Math.floor(MS0 / DAY);
 
 /** A flow report as a test writes it: endpoints by IP and workload (interned when added). */
 type TestFlow = Omit<NewFlowRow, 'src_ep' | 'dst_ep'> & { src_ip: string; dst_ip: string; src_workload: string | null; dst_workload: string | null };
@@ -48,7 +49,7 @@ function flow(org: number, over: Partial<TestFlow> = {}): TestFlow {
 async function addFlows(t: StoreTx, flows: readonly TestFlow[]): Promise<void> {
   const org = flows[0]?.org_id ?? 0;
   const ends = flows.flatMap((f) => [{ ip: f.src_ip, workload: f.src_workload }, { ip: f.dst_ip, workload: f.dst_workload }]);
-  const ids = await t.flowEndpointIds(org, ends);
+  const ids = await t.flowEndpointIds(org, ends, DAY0);
   await t.addFlows(flows.map(({ src_ip: _s, dst_ip: _d, src_workload: _sw, dst_workload: _dw, ...rest }, i) => ({ ...rest, src_ep: ids[2 * i] ?? -1, dst_ep: ids[2 * i + 1] ?? -1 })));
 }
 
@@ -100,20 +101,38 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
 
     it('flowEndpointIds interns each (IP, workload) once; the same IP without a workload or with another is another endpoint', async () => {
       const org = await tx((t) => newOrg(t));
-      const first = await tx((t) => t.flowEndpointIds(org, [{ ip: '10.0.0.1', workload: 'w1' }, { ip: '10.0.0.1', workload: null }, { ip: '10.0.0.1', workload: 'w1' }, { ip: '2001:db8::1', workload: 'w2' }]));
+      const first = await tx((t) => t.flowEndpointIds(org, [{ ip: '10.0.0.1', workload: 'w1' }, { ip: '10.0.0.1', workload: null }, { ip: '10.0.0.1', workload: 'w1' }, { ip: '2001:db8::1', workload: 'w2' }], DAY0));
       assert.equal(first[0], first[2]);
       assert.equal(new Set(first).size, 3);
       const other = await again();
       try {
-        assert.deepEqual(await other.transaction((t) => t.flowEndpointIds(org, [{ ip: '2001:db8::1', workload: 'w2' }, { ip: '10.0.0.1', workload: null }])), [first[3], first[1]]);
+        assert.deepEqual(await other.transaction((t) => t.flowEndpointIds(org, [{ ip: '2001:db8::1', workload: 'w2' }, { ip: '10.0.0.1', workload: null }], DAY0)), [first[3], first[1]]);
       } finally {
         await other.close();
       }
     });
 
+    it('deleteFlowEndpointsBefore: endpoints last used before a day, at most a limit a call, per org; using one again keeps it (its last day only rises)', async () => {
+      const [org, other] = await tx(async (t) => [await newOrg(t, 'a'), await newOrg(t, 'b')]);
+      const ep = (ip: string) => ({ ip, workload: null });
+      const [old1, old2, kept] = await tx((t) => t.flowEndpointIds(org, [ep('10.0.0.1'), ep('10.0.0.2'), ep('10.0.0.3')], DAY0));
+      await tx((t) => t.flowEndpointIds(other, [ep('10.0.0.1')], DAY0));
+      // Used again later (kept), and once more with an older day, which does not lower it.
+      assert.deepEqual(await tx((t) => t.flowEndpointIds(org, [ep('10.0.0.3')], DAY0 + 5)), [kept]);
+      assert.deepEqual(await tx((t) => t.flowEndpointIds(org, [ep('10.0.0.3')], DAY0 + 1)), [kept]);
+      assert.equal(await tx((t) => t.deleteFlowEndpointsBefore(org, DAY0, 10)), 0, 'nothing last used before DAY0');
+      assert.equal(await tx((t) => t.deleteFlowEndpointsBefore(org, DAY0 + 3, 1)), 1);
+      assert.equal(await tx((t) => t.deleteFlowEndpointsBefore(org, DAY0 + 3, 10)), 1);
+      assert.equal(await tx((t) => t.deleteFlowEndpointsBefore(org, DAY0 + 3, 10)), 0);
+      const again2 = await tx((t) => t.flowEndpointIds(org, [ep('10.0.0.1'), ep('10.0.0.3')], DAY0 + 3));
+      assert.equal(again2[1], kept);
+      assert.ok(again2[0] !== old1 && again2[0] !== old2, 'a deleted endpoint used again is interned anew');
+      assert.equal(await tx((t) => t.deleteFlowEndpointsBefore(other, DAY0 + 1, 10)), 1, "the other org's own");
+    });
+
     it('addFlowBatch records the batch and adds its flows in one go; a resent batch id adds nothing', async () => {
       const org = await tx((t) => newOrg(t));
-      const [a, b] = await tx((t) => t.flowEndpointIds(org, [{ ip: '10.0.0.1', workload: null }, { ip: '10.0.0.2', workload: null }]));
+      const [a, b] = await tx((t) => t.flowEndpointIds(org, [{ ip: '10.0.0.1', workload: null }, { ip: '10.0.0.2', workload: null }], DAY0));
       const { src_ip: _s, dst_ip: _d, src_workload: _sw, dst_workload: _dw, ...report } = flow(org, { connections: 5 });
       const row = { ...report, src_ep: a ?? -1, dst_ep: b ?? -1 };
       const batch = { org_id: org, batch_id: 'b-1', reporter_workload: 'w1', received_at: MS0, flows: 2, dropped: 0 };

@@ -13,6 +13,7 @@ import type { WorkloadRecord } from '@palisade/core/compute/workload-record.ts';
 import type { PceEnv } from '../env.ts';
 import type { ComputeService } from '../compute/compute-service.ts';
 import type { FlowDecision, FlowEndpoint, NewFlowRow, Store } from '../store/store.ts';
+import { DAY_MS } from '../store/migrations/005-flow-summaries.ts';
 import { DraftEngineCache } from './draft-engine-cache.ts';
 import type { FlowBatch } from './flow-schemas.ts';
 
@@ -73,7 +74,7 @@ function endpointOf(c: EngineCache, ip: string): Endpoint {
 }
 
 /** The org's map, made empty on first use. */
-function orgMap(maps: Map<number, Map<string, number>>, org: number): Map<string, number> {
+function orgMap<V>(maps: Map<number, Map<string, V>>, org: number): Map<string, V> {
   let m = maps.get(org);
   if (m === undefined) {
     m = new Map();
@@ -89,8 +90,11 @@ export class FlowIngest {
   readonly #drafts: DraftEngineCache;
   /** org → label-set key → id; filled only after the transaction that interned it commits. */
   readonly #labelSets = new Map<number, Map<string, number>>();
-  /** org → "ip workload" → endpoint id; filled only after the transaction that interned it commits. */
-  readonly #endpointIds = new Map<number, Map<string, number>>();
+  /**
+   * org → "ip workload" → endpoint id and the UTC day this process last marked it used;
+   * filled only after the transaction that interned (or marked) it commits.
+   */
+  readonly #endpointIds = new Map<number, Map<string, { readonly id: number; readonly day: number }>>();
   readonly #caches = new Map<number, EngineCache>();
   #generation = 0;
 
@@ -146,7 +150,13 @@ export class FlowIngest {
     // Label sets and endpoints first (a small transaction of its own, only for those never
     // seen): interning is idempotent, so it is harmless even when the batch is a resend.
     // Interned ids never change, so the maps only grow in place (past the bound, the next
-    // batches start a new one); a batch keeps the maps it began with.
+    // batches start a new one); a batch keeps the maps it began with. An endpoint is also
+    // marked used today once a day: retention deletes endpoints unused for its whole window,
+    // and one it deleted from under this cache is interned again here (a new id) before any
+    // summary names it, since the cache's day for it is older than today. (A host whose clock
+    // runs ahead reports days to come: they mark its endpoints used until then.)
+    const lastDay = batch.flows.reduce((d, f) => Math.max(d, Math.floor(Date.parse(f.last_seen) / DAY_MS)), 0);
+    const today = Math.max(Math.floor(this.#env.now().getTime() / DAY_MS), lastDay);
     const sets = orgMap(this.#labelSets, org);
     const endpointIds = orgMap(this.#endpointIds, org);
     const unknownSets = new Map<string, readonly number[]>();
@@ -157,18 +167,18 @@ export class FlowIngest {
         const a = at(ip);
         if (a.labelKey !== null && !sets.has(a.labelKey)) unknownSets.set(a.labelKey, a.labels);
         const k = endpointKey(ip, a);
-        if (!endpointIds.has(k)) unknownEndpoints.set(k, { ip, workload: a.workload });
+        if ((endpointIds.get(k)?.day ?? -1) < today) unknownEndpoints.set(k, { ip, workload: a.workload });
       }
     }
     if (unknownSets.size > 0 || unknownEndpoints.size > 0) {
-      const [setIds, epIds] = await this.#store.transaction(async (tx) => [await tx.labelSetIds(org, [...unknownSets.values()]), await tx.flowEndpointIds(org, [...unknownEndpoints.values()])] as const);
+      const [setIds, epIds] = await this.#store.transaction(async (tx) => [await tx.labelSetIds(org, [...unknownSets.values()]), await tx.flowEndpointIds(org, [...unknownEndpoints.values()], today)] as const);
       [...unknownSets.keys()].forEach((k, i) => sets.set(k, setIds[i] ?? -1));
-      [...unknownEndpoints.keys()].forEach((k, i) => endpointIds.set(k, epIds[i] ?? -1));
+      [...unknownEndpoints.keys()].forEach((k, i) => endpointIds.set(k, { id: epIds[i] ?? -1, day: today }));
       // Addresses from outside (clients on the internet) are unbounded.
       if (endpointIds.size > DECISION_CACHE_SIZE) this.#endpointIds.set(org, new Map());
     }
     const setOf = (k: string | null): number | null => (k === null ? null : (sets.get(k) ?? null));
-    const epOf = (ip: string, a: Attribution): number => endpointIds.get(endpointKey(ip, a)) ?? -1;
+    const epOf = (ip: string, a: Attribution): number => endpointIds.get(endpointKey(ip, a))?.id ?? -1;
 
     const rows: NewFlowRow[] = new Array<NewFlowRow>(batch.flows.length);
     batch.flows.forEach((f, i) => {

@@ -491,33 +491,24 @@ export function flowQueries(db: Kysely<Database>, hooks: DialectHooks) {
       return out;
     },
 
-    async flowEndpointIds(org, eps) {
+    async flowEndpointIds(org, eps, day) {
       const keys = eps.map((e) => endpointKey(e.ip, e.workload ?? ''));
-      const wanted = new Map(eps.map((e, i) => [keys[i] ?? '', e]));
-      const found = new Map<string, number>();
-      const lookup = async (ips: string[]): Promise<void> => {
-        for (const part of chunks([...new Set(ips)], 500)) {
-          const rows = await db.selectFrom('flow_endpoints').select(['id', 'ip', 'workload']).where('org_id', '=', org).where('ip', 'in', part).execute();
-          for (const r of rows) found.set(endpointKey(r.ip, r.workload), Number(r.id));
-        }
-      };
-      await lookup([...wanted.values()].map((e) => e.ip));
-      // In key order: concurrent PostgreSQL transactions interning the same endpoints then
-      // wait for each other in one order, never deadlock.
-      const missing = [...wanted]
-        .filter(([k]) => !found.has(k))
-        .sort((a, b) => (a[0] < b[0] ? -1 : 1))
-        .map(([, e]) => e);
-      if (missing.length > 0) {
+      // In key order: concurrent PostgreSQL transactions interning or touching the same
+      // endpoints then wait for each other in one order, never deadlock.
+      const wanted = [...new Map(eps.map((e, i) => [keys[i] ?? '', e]))].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, e]) => e);
+      const max = hooks.dialect === 'postgres' ? 'greatest' : 'max';
+      for (const part of chunks(wanted, 500)) {
         // Another PCE process may intern the same endpoint at once: the unique key keeps one.
-        for (const part of chunks(missing, 500)) {
-          await db
-            .insertInto('flow_endpoints')
-            .values(part.map((e) => ({ org_id: org, ip: e.ip, ipk: ipKeyOfText(e.ip), workload: e.workload ?? '' })))
-            .onConflict((oc) => oc.columns(['org_id', 'ip', 'workload']).doNothing())
-            .execute();
-        }
-        await lookup(missing.map((e) => e.ip));
+        await db
+          .insertInto('flow_endpoints')
+          .values(part.map((e) => ({ org_id: org, ip: e.ip, ipk: ipKeyOfText(e.ip), workload: e.workload ?? '', last_day: day })))
+          .onConflict((oc) => oc.columns(['org_id', 'ip', 'workload']).doUpdateSet({ last_day: sql<number>`${sql.raw(max)}(flow_endpoints.last_day, excluded.last_day)` }))
+          .execute();
+      }
+      const found = new Map<string, number>();
+      for (const part of chunks([...new Set(wanted.map((e) => e.ip))], 500)) {
+        const rows = await db.selectFrom('flow_endpoints').select(['id', 'ip', 'workload']).where('org_id', '=', org).where('ip', 'in', part).execute();
+        for (const r of rows) found.set(endpointKey(r.ip, r.workload), Number(r.id));
       }
       return keys.map((k) => {
         const id = found.get(k);
@@ -587,6 +578,14 @@ export function flowQueries(db: Kysely<Database>, hooks: DialectHooks) {
           select ${rowId} from flow_summaries where org_id = ${org} and day <= ${Math.floor(cutoff / DAY_MS)} and last_seen < ${cutoff} limit ${Math.floor(limit)})`.execute(db);
       await db.deleteFrom('flow_batches').where('org_id', '=', org).where('received_at', '<', cutoff).execute();
       return Number(r.numAffectedRows ?? 0);
+    },
+
+    async deleteFlowEndpointsBefore(org, day, limit) {
+      const r = await db
+        .deleteFrom('flow_endpoints')
+        .where('id', 'in', (eb) => eb.selectFrom('flow_endpoints').select('id').where('org_id', '=', org).where('last_day', '<', day).limit(Math.floor(limit)))
+        .executeTakeFirst();
+      return Number(r.numDeletedRows);
     },
 
     async draftStamp(org) {

@@ -229,6 +229,8 @@ export interface FlowEndpointsTable {
   ipk: Buffer | null;
   /** The workload's id; '' for none. */
   workload: string;
+  /** The last UTC day (days since the epoch) ingest used it: retention (migration 006). */
+  last_day: Generated<number>;
 }
 
 /** A day's summary of a flow (migration 005); codes in kysely-flow-queries.ts. */

@@ -395,8 +395,11 @@ export interface StoreTx extends ConsoleSessionQueries {
   labelSetIds(org: number, sets: readonly (readonly number[])[]): Promise<number[]>;
   /** The label ids of label sets. */
   labelSets(org: number, ids: readonly number[]): Promise<Map<number, number[]>>;
-  /** The id of each flow endpoint, interned on first use. */
-  flowEndpointIds(org: number, endpoints: readonly FlowEndpoint[]): Promise<number[]>;
+  /**
+   * The id of each flow endpoint, interned on first use, and used on `day` (UTC days since the
+   * epoch): its last day of use is raised to it, so retention keeps it (`deleteFlowEndpointsBefore`).
+   */
+  flowEndpointIds(org: number, endpoints: readonly FlowEndpoint[], day: number): Promise<number[]>;
   /** Adds flow reports into their daily summaries, in few statements (ingest adds thousands at once). */
   addFlows(rows: readonly NewFlowRow[]): Promise<void>;
   /** The matching flows aggregated (`FlowSummaryRow`), newest group (last seen) first, at most `q.limit` groups. */
@@ -409,6 +412,11 @@ export interface StoreTx extends ConsoleSessionQueries {
    * none is left).
    */
   deleteFlowsBefore(org: number, cutoff: number, limit: number): Promise<number>;
+  /**
+   * Retention: deletes at most `limit` flow endpoints last used before `day` (UTC days since
+   * the epoch); answers how many (fewer than `limit`: none is left).
+   */
+  deleteFlowEndpointsBefore(org: number, day: number, limit: number): Promise<number>;
 
   /**
    * A value that changes whenever the draft policy, the workloads or the labels of the org

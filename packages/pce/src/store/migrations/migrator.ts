@@ -12,6 +12,7 @@ import * as flows from './002-flows.ts';
 import * as consoleSessions from './003-console-sessions.ts';
 import * as flowExplorer from './004-flow-explorer.ts';
 import * as flowSummaries from './005-flow-summaries.ts';
+import * as flowEndpointDays from './006-flow-endpoint-days.ts';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -27,6 +28,7 @@ const MIGRATIONS: readonly Migration[] = [
   { name: '003-console-sessions', up: consoleSessions.up },
   { name: '004-flow-explorer', up: flowExplorer.up },
   { name: '005-flow-summaries', up: flowSummaries.up },
+  { name: '006-flow-endpoint-days', up: flowEndpointDays.up },
 ];
 
 /** "palisade" in ASCII: the advisory-lock key of schema migrations. */
