@@ -46,9 +46,10 @@ export class VenStateWriter {
   readonly #store: Store;
   readonly #env: PceEnv;
   #pending: Pending[] = [];
-  /** Lazy updates not yet in a transaction, in arrival order. */
-  #lazy: Pending[] = [];
-  /** The same, per `org/venId`, for `withPending`; and those of the transaction in flight. */
+  /**
+   * Lazy updates not yet in a transaction, per `org/venId` in arrival order (what a flush
+   * takes, and what `withPending` shows); and those of the transaction in flight.
+   */
   #lazyByVen = new Map<string, Pending[]>();
   #lazyInFlight = new Map<string, Pending[]>();
   #lazyTimer: NodeJS.Timeout | undefined;
@@ -81,7 +82,6 @@ export class VenStateWriter {
   lazyUpdate(org: number, venId: string, update: (v: VenRecord) => VenRecord): Promise<VenRecord | undefined> {
     return new Promise((done, fail) => {
       const p: Pending = { org, venId, update, check: undefined, done, fail };
-      this.#lazy.push(p);
       const k = `${org}/${venId}`;
       (this.#lazyByVen.get(k) ?? this.#lazyByVen.set(k, []).get(k))?.push(p);
       this.#lazyTimer ??= setTimeout(() => {
@@ -103,7 +103,7 @@ export class VenStateWriter {
 
   /** Write what is waiting (lazy updates included) and wait until it is committed: before the store closes. */
   async drain(): Promise<void> {
-    while (this.#lazy.length > 0 || this.#pending.length > 0 || this.#flushing) {
+    while (this.#lazyByVen.size > 0 || this.#pending.length > 0 || this.#flushing) {
       if (!this.#flushing) this.#lazyDue = true;
       await (this.#flushing ?? this.#flush());
     }
@@ -119,7 +119,7 @@ export class VenStateWriter {
     const p = this.#write().finally(() => {
       this.#flushing = undefined;
       // Lazy updates whose timer fired while this transaction ran go now too.
-      if (this.#pending.length > 0 || (this.#lazyDue && this.#lazy.length > 0)) this.#schedule();
+      if (this.#pending.length > 0 || (this.#lazyDue && this.#lazyByVen.size > 0)) this.#schedule();
     });
     this.#flushing = p;
     return p;
@@ -127,10 +127,7 @@ export class VenStateWriter {
 
   /** The lazy updates that go in this flush: all when due, else those of the VENs `pending` updates. */
   #takeLazy(pending: readonly Pending[]): Pending[] {
-    let taken: Pending[];
     if (this.#lazyDue) {
-      taken = this.#lazy;
-      this.#lazy = [];
       this.#lazyInFlight = this.#lazyByVen;
       this.#lazyByVen = new Map();
       this.#lazyDue = false;
@@ -143,15 +140,13 @@ export class VenStateWriter {
         this.#lazyInFlight.set(k, waiting);
         this.#lazyByVen.delete(k);
       }
-      if (this.#lazyInFlight.size === 0) return [];
-      taken = [...this.#lazyInFlight.values()].flat();
-      this.#lazy = this.#lazy.filter((p) => !this.#lazyInFlight.has(`${p.org}/${p.venId}`));
     }
-    if (this.#lazy.length === 0) {
+    if (this.#lazyByVen.size === 0) {
       clearTimeout(this.#lazyTimer);
       this.#lazyTimer = undefined;
     }
-    return taken;
+    // A VEN's updates stay in arrival order; between VENs order does not matter.
+    return [...this.#lazyInFlight.values()].flat();
   }
 
   async #write(): Promise<void> {

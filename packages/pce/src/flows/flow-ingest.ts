@@ -155,8 +155,8 @@ export class FlowIngest {
     // and one it deleted from under this cache is interned again here (a new id) before any
     // summary names it, since the cache's day for it is older than today. (A host whose clock
     // runs ahead reports days to come: they mark its endpoints used until then.)
-    const lastDay = batch.flows.reduce((d, f) => Math.max(d, Math.floor(Date.parse(f.last_seen) / DAY_MS)), 0);
-    const today = Math.max(Math.floor(this.#env.now().getTime() / DAY_MS), lastDay);
+    const lastSeen = batch.flows.map((f) => Date.parse(f.last_seen));
+    const today = Math.floor(lastSeen.reduce((a, t) => Math.max(a, t), this.#env.now().getTime()) / DAY_MS);
     const sets = orgMap(this.#labelSets, org);
     const endpointIds = orgMap(this.#endpointIds, org);
     const unknownSets = new Map<string, readonly number[]>();
@@ -195,7 +195,7 @@ export class FlowIngest {
         port: f.dst_port ?? null,
         direction: f.direction,
         first_seen: Date.parse(f.first_seen),
-        last_seen: Date.parse(f.last_seen),
+        last_seen: lastSeen[i] ?? 0,
         connections: f.connections,
         bytes_in: withBytes ? (f.bytes_in ?? null) : null,
         bytes_out: withBytes ? (f.bytes_out ?? null) : null,

@@ -4,9 +4,9 @@
  * before the first day kept.
  */
 import type { Pce } from '../pce.ts';
+import { DAY_MS } from '../store/migrations/005-flow-summaries.ts';
 import type { StoreTx } from '../store/store.ts';
 
-const DAY_MS = 86_400_000;
 /** Summaries deleted per transaction: a day past retention can hold hundreds of thousands. */
 const PURGE_CHUNK = 10_000;
 

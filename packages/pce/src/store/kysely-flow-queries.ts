@@ -388,13 +388,14 @@ export function flowQueries(db: Kysely<Database>, hooks: DialectHooks) {
    * evenly over the days); should they fall short, the older groups fill in after them.
    */
   async function sqliteGroups(org: number, where: readonly Expression<SqlBool>[], limit: number): Promise<GroupedSummary[]> {
+    const mark = hooks.arrayRowsMark;
+    if (mark === undefined) throw new Error('a SQLite store answers grouped flows as arrays (arrayRowsMark)');
     const run = async (having: Expression<SqlBool> | undefined, n: number): Promise<GroupedSummary[]> => {
       const g = grouped(org, where);
       let ordered = (having === undefined ? g : g.having(having)).orderBy(sql`max(flow_summaries.last_seen)`, 'desc');
       for (const c of GROUP_COLUMNS) ordered = ordered.orderBy(c);
       const compiled = ordered.limit(n).compile();
-      if (hooks.arrayRowsMark === undefined) return (await db.executeQuery(compiled)).rows.map((r) => Object.values(r) as GroupedSummary);
-      return (await db.executeQuery<GroupedSummary>(CompiledQuery.raw(hooks.arrayRowsMark + compiled.sql, [...compiled.parameters]))).rows;
+      return (await db.executeQuery<GroupedSummary>(CompiledQuery.raw(mark + compiled.sql, [...compiled.parameters]))).rows;
     };
     if (limit < WINDOW_MIN_LIMIT) return run(undefined, limit);
     let counted = db
@@ -425,7 +426,7 @@ export function flowQueries(db: Kysely<Database>, hooks: DialectHooks) {
         ? sql`(${grouped(org, c.where)}) as g`
         : sql`unnest(${sql.raw(`array[${c.driver.sets.join(',')}]`)}::int[]) as s(v) cross join lateral (${grouped(org, [...c.driver.rest, sql<SqlBool>`${col(c.driver.side, 'set')} = s.v`])}) as g`;
     const g = (name: string): RawBuilder<unknown> => sql.ref(`g.${name}`);
-    const fields = [...GROUP_COLUMNS, 'draft_policy_decision', 'state', 'first_seen', 'last_seen', 'connections', 'bytes_in', 'bytes_out', 'reports'].map((f) => sql`coalesce(${g(f)}::text, '')`);
+    const fields = [...GROUP_COLUMNS, ...SUMMARY_VALUES].map((f) => sql`coalesce(${g(f)}::text, '')`);
     // Half a million groups sorted in memory rather than in temp files (the default 4 MB
     // work_mem spilled 50 MB to disk); for this transaction only.
     await sql`set local work_mem = '128MB'`.execute(db);
