@@ -64,8 +64,10 @@ describe('list cache', () => {
     const src = source(content);
     const first = await cache.getOrCompute(1, 'k', src.read);
     advance(2_001);
+    assert.equal(cache.peek(1, 'k'), undefined, 'expired, and no refresh running: the hot path must not answer it');
     const during = await Promise.all(Array.from({ length: 20 }, () => cache.getOrCompute(1, 'k', src.read)));
     assert.ok(during.every((l) => l === first), 'answered at once from the expired entry');
+    assert.equal(cache.peek(1, 'k'), first, 'while the refresh runs, the hot path answers the expired entry too');
     await until('the refresh ran', () => cache.get(1, 'k') !== undefined);
     assert.equal(src.reads, 2, 'one refresh for the 20 callers');
     assert.equal(src.renders, 1, 'nothing changed: no new rendering');
@@ -87,9 +89,13 @@ describe('list cache', () => {
     const first = await cache.getOrCompute(1, 'k', src.read);
     cache.invalidate(1); // a write elsewhere in the org
     assert.equal(cache.get(1, 'k'), undefined);
+    const refreshing = cache.getOrCompute(1, 'k', src.read);
+    assert.equal(cache.peek(1, 'k'), undefined, 'after a write, not even while the refresh runs');
+    await refreshing;
     assert.equal(await cache.getOrCompute(1, 'k', src.read), first);
     assert.equal(src.reads, 2);
     assert.equal(src.renders, 1);
+    assert.equal(cache.peek(1, 'k'), first, 'fresh again');
 
     content.text = 'b';
     cache.invalidate(1); // a write to this list

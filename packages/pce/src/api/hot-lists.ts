@@ -39,7 +39,7 @@ function answerFromMemory(pce: Pce, req: IncomingMessage, res: ServerResponse): 
   } catch {
     return false;
   }
-  const list = pce.workloadLists.get(principal.org, workloadListKey(limit, query));
+  const list = pce.workloadLists.peek(principal.org, workloadListKey(limit, query));
   // Over the limit, the full path answers the 429 (taking again takes nothing more then).
   if (!list || pce.limiter.take(principal.keyId) > 0) return false;
   const gzip = /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');

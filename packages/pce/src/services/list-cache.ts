@@ -61,6 +61,18 @@ export class ListCache {
     return e && e.gen === this.generation(org) && this.#now() - e.at <= this.#ttlMs ? e.list : undefined;
   }
 
+  /**
+   * For a caller that cannot refresh (the hot path, which has no source): a fresh entry, or
+   * an expired one of the current generation while its refresh runs, as `getOrCompute` would
+   * answer. So only the request that started the refresh leaves the hot path, not every
+   * request until the store answers.
+   */
+  peek(org: number, key: string): CachedList | undefined {
+    const e = this.#entries.get(`${org} ${key}`);
+    if (!e || e.gen !== this.generation(org)) return undefined;
+    return this.#now() - e.at <= this.#ttlMs || this.#inflight.has(`${org} ${key} ${e.gen}`) ? e.list : undefined;
+  }
+
   /** The generation to pass back to `set`, read before computing the answer. */
   generation(org: number): number {
     return this.#gen.get(org) ?? 0;
