@@ -13,6 +13,7 @@ import { startPce, type RunningPce } from '@palisade/pce/main.ts';
 import { provision } from '@palisade/pce/services/provisioning.ts';
 import type { Principal } from '@palisade/pce/auth/principal.ts';
 import { startPostgres } from '../test/support/postgres.ts';
+import { stealMeter } from './cpu-steal.ts';
 
 const quiet = pino({ level: 'silent' });
 
@@ -119,27 +120,7 @@ function cpuSeconds(pid: number): number {
     return NaN;
   }
 }
-/**
- * Ticks of one CPU (`cpu1`, or `cpu` for all) from /proc/stat: all of them and those stolen
- * by the hypervisor (the vCPU was runnable but the host ran something else). A process on a
- * stolen CPU neither runs nor waits in this kernel's run queue, so its event loop is late
- * while it seems idle: the steal share says how much of a run's tail is the host's.
- */
-function cpuTicks(cpu: string): { total: number; steal: number } {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`${cpu} `)) ?? '';
-    const f = line.trim().split(/\s+/).slice(1).map(Number);
-    return { total: f.slice(0, 8).reduce((a, b) => a + b, 0), steal: f[7] ?? 0 };
-  } catch {
-    return { total: 0, steal: 0 };
-  }
-}
-
-function stealPercent(before: { total: number; steal: number }, after: { total: number; steal: number }): string {
-  const total = after.total - before.total;
-  return total > 0 ? `${(((after.steal - before.steal) / total) * 100).toFixed(0)}%` : '?';
-}
-
+/** The CPU whose stolen share is printed: the PCE's. */
 const PCE_CPU = PLACEMENT.pce.length > 0 ? 'cpu1' : 'cpu';
 
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
@@ -171,7 +152,7 @@ async function wrkRun(server: { url: string; pid: number }, url: string, auth: s
   const load = loadavg()[0]?.toFixed(1) ?? '?';
   const cpu0 = cpuSeconds(server.pid);
   const wait0 = runQueueSeconds(server.pid);
-  const ticks0 = cpuTicks(PCE_CPU);
+  const stolenShare = stealMeter(PCE_CPU);
   const started = performance.now();
   const [cmd = 'wrk', ...rest] = [...PLACEMENT.wrk, 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', `Authorization: ${auth}`, ...headers, url];
   const wrk = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
@@ -186,7 +167,7 @@ async function wrkRun(server: { url: string; pid: number }, url: string, auth: s
   const secs = (performance.now() - started) / 1000;
   const share = ((cpuSeconds(server.pid) - cpu0) / secs) * 100;
   const waited = ((runQueueSeconds(server.pid) - wait0) / secs) * 100;
-  const stolen = stealPercent(ticks0, cpuTicks(PCE_CPU));
+  const stolen = stolenShare();
   const late = await eventLoopLateness(server.url);
   const grab = (re: RegExp): string => re.exec(stdout)?.[1] ?? '?';
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1];
@@ -215,10 +196,10 @@ async function bareServerFloor(bodyBytes: number): Promise<void> {
     const figures: string[] = [];
     for (const c of [50, 100]) {
       const [w = 'wrk', ...args] = [...PLACEMENT.wrk, 'wrk', '-t1', `-c${c}`, '-d10s', '--latency', `http://127.0.0.1:${port}/`];
-      const ticks0 = cpuTicks(PCE_CPU);
+      const stolen = stealMeter(PCE_CPU);
       const out = spawnSync(w, args, { encoding: 'utf8' }).stdout ?? '';
       const grab = (re: RegExp): string => re.exec(out)?.[1] ?? '?';
-      figures.push(`${c} connections: p50 ${grab(/^\s+50%\s+(\S+)/m)}, p99 ${grab(/^\s+99%\s+(\S+)/m)}, ${grab(/Requests\/sec:\s+(\S+)/)} req/s, its CPU stolen ${stealPercent(ticks0, cpuTicks(PCE_CPU))}`);
+      figures.push(`${c} connections: p50 ${grab(/^\s+50%\s+(\S+)/m)}, p99 ${grab(/^\s+99%\s+(\S+)/m)}, ${grab(/Requests\/sec:\s+(\S+)/)} req/s, its CPU stolen ${stolen()}`);
     }
     console.log(`machine floor — a bare node:http server answering ${bodyBytes} bytes, same placement and wrk: ${figures.join('; ')}; load average ${loadavg()[0]?.toFixed(1) ?? '?'}`);
   } finally {
