@@ -8,21 +8,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 
-const { path, pragmas, recordBatch, upsert, width, checkpointEveryMs } = workerData;
+const { path, pragmas, recordBatch, upsert, width } = workerData;
 const db = new SQLite(path);
 for (const p of pragmas) db.pragma(p);
-// This thread checkpoints the WAL for every connection (theirs have automatic checkpoints
-// off): after a batch once the WAL holds 10,000 pages, and on a timer. A checkpoint copies
-// each page once however often it changed since the last one (the fewer, the cheaper), and
-// its fsync never stalls the main thread's event loop.
-db.pragma('wal_autocheckpoint = 10000');
-const checkpoints = setInterval(() => {
-  try {
-    db.pragma('wal_checkpoint(PASSIVE)');
-  } catch {
-    // Busy or failed: the next tick tries again.
-  }
-}, checkpointEveryMs);
+// Checkpoints are the checkpoint thread's (wal-checkpoint-worker.mjs), never this one's.
+db.pragma('wal_autocheckpoint = 0');
 const record = db.prepare(recordBatch);
 const add = db.prepare(upsert);
 
@@ -41,8 +31,12 @@ const write = db.transaction((batch, values) => {
 });
 
 parentPort.on('message', (m) => {
+  if (m.checkpointSelf === true) {
+    // The checkpoint thread failed: checkpoint here, as SQLite does by default.
+    db.pragma('wal_autocheckpoint = 10000');
+    return;
+  }
   if (m.close === true) {
-    clearInterval(checkpoints);
     db.close();
     parentPort.close();
     return;
