@@ -13,7 +13,7 @@ import SQLite from 'better-sqlite3';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { SqliteFlowWriter } from '../src/store/sqlite/flow-writer.ts';
 import type { NewFlowRow } from '../src/store/store.ts';
-import { newOrg, T0 } from './store-contract-support.ts';
+import { flowReport, newOrg, T0 } from './store-contract-support.ts';
 
 const MS0 = Date.parse(T0);
 const DAY0 = Math.floor(MS0 / 86_400_000);
@@ -44,22 +44,10 @@ async function until(what: string, cond: () => boolean): Promise<void> {
 /** `n` distinct summaries between the endpoints `eps` (each row a new key). */
 function rows(org: number, eps: readonly number[], n: number, offset: number): NewFlowRow[] {
   return Array.from({ length: n }, (_, i) => ({
-    org_id: org,
+    ...flowReport(org),
     src_ep: eps[(i + offset) % eps.length] ?? -1,
     dst_ep: eps[Math.floor((i + offset) / eps.length) % eps.length] ?? -1,
-    src_set: null,
-    dst_set: null,
-    proto: 6,
     port: 1 + Math.floor((i + offset) / (eps.length * eps.length)),
-    direction: 'inbound',
-    first_seen: MS0,
-    last_seen: MS0 + 1000,
-    connections: 1,
-    bytes_in: null,
-    bytes_out: null,
-    state: 'allowed',
-    policy_decision: 'allowed',
-    draft_policy_decision: 'allowed',
   }));
 }
 

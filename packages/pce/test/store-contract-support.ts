@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import type { DraftRow, LabelRow, RevisionRow, Store, StoreTx, WorkloadRow } from '../src/store/store.ts';
+import type { DraftRow, LabelRow, NewFlowRow, RevisionRow, Store, StoreTx, WorkloadRow } from '../src/store/store.ts';
 import { startPostgres, type TestPostgres } from '../../../test/support/postgres.ts';
 
 export interface Backend {
@@ -55,6 +55,27 @@ export function postgresBackend(): Backend {
 
 export const T0 = '2026-01-01T00:00:00.000Z';
 export const at = (s: number): string => new Date(Date.parse(T0) + s * 1000).toISOString();
+
+/** A flow report's fields other than its endpoints: TCP 443 inbound at T0, allowed, no labels. */
+export function flowReport(org: number): Omit<NewFlowRow, 'src_ep' | 'dst_ep'> {
+  const ms0 = Date.parse(T0);
+  return {
+    org_id: org,
+    src_set: null,
+    dst_set: null,
+    proto: 6,
+    port: 443,
+    direction: 'inbound',
+    first_seen: ms0,
+    last_seen: ms0 + 1000,
+    connections: 1,
+    bytes_in: null,
+    bytes_out: null,
+    state: 'allowed',
+    policy_decision: 'allowed',
+    draft_policy_decision: 'allowed',
+  };
+}
 
 export async function newOrg(tx: StoreTx, name = 'acme'): Promise<number> {
   return tx.insertOrg({ name, created_at: T0, psk: 'a'.repeat(64), psk_previous: null, psk_generation: 1, psk_rotation_started_at: null });

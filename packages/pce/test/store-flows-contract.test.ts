@@ -12,7 +12,7 @@ import pg from 'pg';
 import { migrateToLatest } from '../src/store/migrations/migrator.ts';
 import { openStore } from '../src/store/open-store.ts';
 import type { Database } from '../src/store/schema.ts';
-import { newOrg, postgresBackend, sqliteBackend, T0 } from './store-contract-support.ts';
+import { flowReport, newOrg, postgresBackend, sqliteBackend, T0 } from './store-contract-support.ts';
 
 const MS0 = Date.parse(T0);
 const DAY = 86_400_000;
@@ -22,27 +22,7 @@ const DAY0 = Math.floor(MS0 / DAY);
 type TestFlow = Omit<NewFlowRow, 'src_ep' | 'dst_ep'> & { src_ip: string; dst_ip: string; src_workload: string | null; dst_workload: string | null };
 
 function flow(org: number, over: Partial<TestFlow> = {}): TestFlow {
-  return {
-    org_id: org,
-    src_ip: '10.0.0.1',
-    dst_ip: '10.0.0.2',
-    src_workload: null,
-    dst_workload: null,
-    src_set: null,
-    dst_set: null,
-    proto: 6,
-    port: 443,
-    direction: 'inbound',
-    first_seen: MS0,
-    last_seen: MS0 + 1000,
-    connections: 1,
-    bytes_in: null,
-    bytes_out: null,
-    state: 'allowed',
-    policy_decision: 'allowed',
-    draft_policy_decision: 'allowed',
-    ...over,
-  };
+  return { ...flowReport(org), src_ip: '10.0.0.1', dst_ip: '10.0.0.2', src_workload: null, dst_workload: null, ...over };
 }
 
 /** Interns the flows' endpoints, then adds them (as ingest does). */
