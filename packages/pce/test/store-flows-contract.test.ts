@@ -122,6 +122,25 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
       assert.deepEqual(rows.map((r) => [r.src_ip, r.dst_ip, r.connections, r.flows]), [['10.0.0.1', '10.0.0.2', 10, 2]]);
     });
 
+    it('concurrent addFlowBatch calls (written as one group on PostgreSQL): each batch recorded once, the reports of all add up', async () => {
+      const org = await tx((t) => newOrg(t));
+      const [a, b, c] = await tx((t) => t.flowEndpointIds(org, ['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((ip) => ({ ip, workload: null })), DAY0));
+      const { src_ip: _s, dst_ip: _d, src_workload: _sw, dst_workload: _dw, ...report } = flow(org, { connections: 2 });
+      const ab = { ...report, src_ep: a ?? -1, dst_ep: b ?? -1 };
+      const ac = { ...report, src_ep: a ?? -1, dst_ep: c ?? -1, last_seen: MS0 + 5000 };
+      const batch = (id: string) => ({ org_id: org, batch_id: id, reporter_workload: 'w1', received_at: MS0, flows: 2, dropped: 0 });
+      const fresh = await Promise.all([store.addFlowBatch(batch('g-1'), [ab, ac]), store.addFlowBatch(batch('g-2'), [ab]), store.addFlowBatch(batch('g-1'), [ab, ac]), store.addFlowBatch(batch('g-3'), [ac, ab])]);
+      assert.deepEqual(fresh, [true, true, false, true], 'g-1 sent twice is recorded once');
+      const rows = await read((t) => t.queryFlowSummaries(org, { limit: 10 }));
+      assert.deepEqual(
+        rows.map((r) => [r.dst_ip, r.connections, r.flows, r.last_seen]).sort(),
+        [
+          ['10.0.0.2', 6, 3, MS0 + 1000],
+          ['10.0.0.3', 4, 2, MS0 + 5000],
+        ],
+      );
+    });
+
     it('recordFlowBatch: true the first time, false for a resent batch id (per org)', async () => {
       const [a, b] = await tx(async (t) => [await newOrg(t, 'a'), await newOrg(t, 'b')]);
       const batch = { batch_id: 'b-1', reporter_workload: 'w1', received_at: MS0, flows: 3, dropped: 0 };

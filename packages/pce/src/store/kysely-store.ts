@@ -9,6 +9,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { DialectHooks } from './dialect-hooks.ts';
+import { FlowBatchGroups } from './flow-batch-groups.ts';
 import { eventQueries } from './kysely-event-queries.ts';
 import { flowQueries } from './kysely-flow-queries.ts';
 import { labelQueries } from './kysely-label-queries.ts';
@@ -25,7 +26,10 @@ export interface KyselyStoreOptions {
   readonly writer: Kysely<Database>;
   /** Where read transactions run; the writer when the dialect has no separate readers. */
   readonly reader: Kysely<Database>;
-  /** Records a flow batch and adds its flows elsewhere than in a writer transaction (SQLite: on a thread of its own). */
+  /**
+   * Records a flow batch and adds its flows elsewhere than in a writer transaction (SQLite: on
+   * a thread of its own). Without it, batches are group-committed in writer transactions.
+   */
   readonly addFlowBatch?: Store['addFlowBatch'];
   /** Releases connections (after both Kysely instances are destroyed). */
   readonly close: () => Promise<void>;
@@ -69,6 +73,15 @@ export function createKyselyStore(opts: KyselyStoreOptions): Store {
   const check = (): void => {
     if (closed) throw new Error('the store is closed');
   };
+  const flowGroups = new FlowBatchGroups((group) =>
+    inTransaction(writer, hooks, hooks.beginWrite, async (tx) => {
+      const fresh: boolean[] = [];
+      for (const g of group) fresh.push(await tx.recordFlowBatch(g.batch));
+      const rows = group.flatMap((g, i) => (fresh[i] ? g.rows : []));
+      if (rows.length > 0) await tx.addFlows(rows);
+      return fresh;
+    }),
+  );
   return {
     dialect: hooks.dialect,
     async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
@@ -82,15 +95,12 @@ export function createKyselyStore(opts: KyselyStoreOptions): Store {
     async addFlowBatch(batch, rows) {
       check();
       if (opts.addFlowBatch) return opts.addFlowBatch(batch, rows);
-      return inTransaction(writer, hooks, hooks.beginWrite, async (tx) => {
-        const fresh = await tx.recordFlowBatch(batch);
-        if (fresh) await tx.addFlows(rows);
-        return fresh;
-      });
+      return flowGroups.add(batch, rows);
     },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      await flowGroups.drained();
       await opts.close();
     },
   };
