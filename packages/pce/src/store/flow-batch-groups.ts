@@ -1,8 +1,8 @@
 /**
  * Group commit for flow batches (PostgreSQL): batches that arrive while the group writers
  * (two) are busy wait, and the next free writer writes all that wait in one transaction,
- * their reports merged per summary key before the upsert. Each caller still learns when its own batch is durable and whether it
- * was new.
+ * their reports merged per summary key before the upsert. Each caller still learns when its
+ * own batch is durable and whether it was new.
  *
  * Batches of different VENs came in as concurrent transactions that upserted the same
  * summaries: each waited on the others' row locks, and a summary reported in four batches
@@ -43,6 +43,8 @@ export class FlowBatchGroups {
   readonly #maxRows: number;
   readonly #writers: number;
   readonly #queue: Waiting[] = [];
+  /** Writers at work; counted down in the same turn as a writer finds the queue empty. */
+  #active = 0;
   readonly #running = new Set<Promise<void>>();
 
   /** `writers`: transactions at once, each taking what waits when it starts. */
@@ -55,7 +57,8 @@ export class FlowBatchGroups {
   add(batch: FlowBatchRow, rows: readonly NewFlowRow[]): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
       this.#queue.push({ batch, rows, resolve, reject });
-      if (this.#running.size < this.#writers) {
+      if (this.#active < this.#writers) {
+        this.#active++;
         const writer: Promise<void> = this.#drain().finally(() => this.#running.delete(writer));
         this.#running.add(writer);
       }
@@ -68,9 +71,14 @@ export class FlowBatchGroups {
   }
 
   async #drain(): Promise<void> {
-    // A turn first: batches added in the same turn as this one join its first group.
-    await Promise.resolve();
-    while (this.#queue.length > 0) await this.#writeGroup(this.#takeGroup());
+    try {
+      // A turn first: batches added in the same turn as this one join its first group.
+      await Promise.resolve();
+      while (this.#queue.length > 0) await this.#writeGroup(this.#takeGroup());
+    } finally {
+      // No await between the empty queue and this: a batch added after it starts a writer.
+      this.#active--;
+    }
   }
 
   /** The oldest batches, up to the row bound (always at least one). */
