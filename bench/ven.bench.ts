@@ -171,7 +171,7 @@ async function agentsFigure(): Promise<void> {
     // process, so while V8 still runs the agent's path interpreted or half-optimised (and
     // compiles it on helper threads) it costs 250 hosts' worth of that on the PCE's two cores,
     // where each real host pays it once, on its own CPU. In six runs the agents' CPU per
-    // delivery was 1.2–1.7 ms in each of a process's first three rounds and 0.8–1.1 ms from
+    // delivery was 1.2–1.7 ms in each of a process's first three rounds and 0.8–1.15 ms from
     // the fourth on, whatever the V8 flags (--always-sparkplug, --maglev) or the GC: the
     // steady state starts at the fourth round.
     for (let round = 1 - WARMUP; round <= ROUNDS; round++) {
