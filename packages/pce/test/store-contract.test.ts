@@ -195,6 +195,19 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
       assert.equal((await read((t) => t.listDocs(a, 'vens'))).length, 1);
     });
 
+    it('getWorkloads reads many at once: those that exist, each once, past one chunk of 500 ids', async () => {
+      const [org, other] = await tx(async (t) => [await newOrg(t, 'a'), await newOrg(t, 'b')]);
+      await tx(async (t) => {
+        for (let i = 0; i < 600; i++) await t.insertWorkload(workload(org, `w${i}`, { name: `n${i}` }));
+        await t.insertWorkload(workload(other, 'x1', { name: 'other org' }));
+      });
+      const want = [...Array.from({ length: 600 }, (_, i) => `w${599 - i}`), 'w3', 'gone', 'x1'];
+      const got = await read((t) => t.getWorkloads(org, want));
+      assert.deepEqual(ids(got).sort(), Array.from({ length: 600 }, (_, i) => `w${i}`).sort(), 'unknown ids and other orgs left out, duplicates once');
+      assert.deepEqual(got.find((w) => w.id === 'w7'), workload(org, 'w7', { name: 'n7' }));
+      assert.deepEqual(await read((t) => t.getWorkloads(org, [])), []);
+    });
+
     it('workloads: labels kept in step; in-use counts; delete frees labels', async () => {
       const org = await tx((t) => newOrg(t));
       await tx(async (t) => {

@@ -5,7 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { DialectHooks } from './dialect-hooks.ts';
-import { countOf, paged } from './kysely-sql.ts';
+import { chunks, countOf, paged } from './kysely-sql.ts';
 import type { Database } from './schema.ts';
 import type { StoreTx, WorkloadRow } from './store.ts';
 
@@ -65,6 +65,15 @@ export function workloadQueries(db: Kysely<Database>, hooks: DialectHooks) {
     async getWorkload(org, id) {
       const r = await db.selectFrom('workloads').select(COLUMNS).where('org_id', '=', org).where('id', '=', id).executeTakeFirst();
       return r === undefined ? undefined : fromStored(r);
+    },
+
+    async getWorkloads(org, ids) {
+      const rows: WorkloadRow[] = [];
+      for (const part of chunks([...new Set(ids)], 500)) {
+        const found = await db.selectFrom('workloads').select(COLUMNS).where('org_id', '=', org).where('id', 'in', part).execute();
+        rows.push(...found.map(fromStored));
+      }
+      return rows;
     },
 
     async listWorkloads(org, q) {

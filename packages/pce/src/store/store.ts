@@ -336,6 +336,8 @@ export interface StoreTx extends ConsoleSessionQueries {
 
   insertWorkload(row: WorkloadRow): Promise<void>;
   getWorkload(org: number, id: string): Promise<WorkloadRow | undefined>;
+  /** The workloads among `ids` that exist (any order; unknown ids are left out). */
+  getWorkloads(org: number, ids: readonly string[]): Promise<WorkloadRow[]>;
   /** In creation order; `total` counts every match, ignoring limit and offset. */
   listWorkloads(org: number, q: WorkloadQuery): Promise<{ rows: WorkloadRow[]; total: number }>;
   /** Every workload of the org (policy validation, compute). */
