@@ -10,7 +10,7 @@ import { toErrorResponse } from '../api/http-errors.ts';
 import type { RouteRegistry } from '../api/route-registry.ts';
 import { authenticateAgent } from '../agents/agent-service.ts';
 import { FlowBatchSchema, TrafficQuerySchema } from './flow-schemas.ts';
-import { createTrafficQuery, downloadTrafficQuery, flowsToCsv, getTrafficQuery, renderQuery, type RenderedFlow } from './traffic-queries.ts';
+import { createTrafficQuery, downloadTrafficQuery, getTrafficQuery, renderQuery, storedFlowsToCsv } from './traffic-queries.ts';
 
 /** 10,000 flows of a few hundred bytes each, with room to spare. */
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;
@@ -67,6 +67,6 @@ export function trafficRoutes(r: RouteRegistry, pce: Pce): void {
     const content = await downloadTrafficQuery(pce, q.org, queryId(q.params));
     const csv = format === 'csv' || (format === null && /\btext\/csv\b/i.test(q.c.req.header('accept') ?? ''));
     if (!csv) return { status: 200, text: content, contentType: 'application/json' };
-    return { status: 200, text: flowsToCsv(JSON.parse(content) as RenderedFlow[]), contentType: 'text/csv' };
+    return { status: 200, text: await storedFlowsToCsv(content), contentType: 'text/csv' };
   });
 }

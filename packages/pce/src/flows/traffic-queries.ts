@@ -190,21 +190,42 @@ async function runTrafficQuery(pce: Pce, org: number, id: string, q: TrafficQuer
   }
 }
 
-/** Flows serialised per slice. */
+/** Flows serialised (or, for CSV, read back) per slice. */
 const JSON_SLICE = 2000;
 
+const nextTurn = (): Promise<void> => new Promise((ok) => setImmediate(ok));
+
 /**
- * `JSON.stringify(items)`, a slice at a time with a turn of the event loop between slices:
- * 100,000 flows are tens of megabytes of JSON, and in one call the PCE would answer no agent
- * and no API request until it was done.
+ * The JSON array of `items`, one item per line (`[`, the items, `]`; JSON text never holds a
+ * raw newline, so lines split it again without parsing it whole), serialised a slice at a
+ * time with a turn of the event loop between slices: 100,000 flows are tens of megabytes of
+ * JSON, and in one call the PCE would answer no agent and no API request until it was done.
  */
 export async function jsonArrayInSlices(items: readonly unknown[]): Promise<string> {
   const parts: string[] = [];
   for (let i = 0; i < items.length; i += JSON_SLICE) {
-    if (i > 0) await new Promise((ok) => setImmediate(ok));
-    parts.push(items.slice(i, i + JSON_SLICE).map((x) => JSON.stringify(x) ?? 'null').join(','));
+    if (i > 0) await nextTurn();
+    parts.push(items.slice(i, i + JSON_SLICE).map((x) => JSON.stringify(x) ?? 'null').join(',\n'));
   }
-  return `[${parts.join(',')}]`;
+  return parts.length === 0 ? '[]' : `[\n${parts.join(',\n')}\n]`;
+}
+
+/**
+ * The items of a stored result, a slice at a time (between slices the event loop turns):
+ * line by line as `jsonArrayInSlices` wrote them, or parsed whole for a result stored on one
+ * line (before results were written a line per flow).
+ */
+async function* storedItemsInSlices<T>(content: string): AsyncGenerator<readonly T[]> {
+  if (!content.startsWith('[\n')) {
+    yield JSON.parse(content) as T[];
+    return;
+  }
+  const lines = content.split('\n');
+  // Lines 1 … n-2 hold the items (line 0 is "[", the last "]"); each but the last ends with ",".
+  for (let i = 1; i < lines.length - 1; i += JSON_SLICE) {
+    if (i > 1) await nextTurn();
+    yield lines.slice(i, Math.min(i + JSON_SLICE, lines.length - 1)).map((l) => JSON.parse(l.endsWith(',') ? l.slice(0, -1) : l) as T);
+  }
 }
 
 /** Flows → the API shape, with each end's workload (now) and labels (at flow time). */
@@ -269,15 +290,18 @@ function csvField(v: string | number | null | undefined): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function flowsToCsv(flows: readonly RenderedFlow[]): string {
+/** A stored result (`jsonArrayInSlices`) as CSV, a slice of flows at a time. */
+export async function storedFlowsToCsv(content: string): Promise<string> {
   const labels = (e: RenderedEndpoint): string => (e.workload?.labels ?? []).map((l) => `${l.key}=${l.value}`).join(';');
   const lines = [CSV_HEADER.join(',')];
-  for (const f of flows) {
-    lines.push(
-      [f.src.ip, f.src.workload?.href, f.src.workload?.hostname, labels(f.src), f.dst.ip, f.dst.workload?.href, f.dst.workload?.hostname, labels(f.dst), f.service.proto, f.service.port, f.num_connections, f.policy_decision, f.draft_policy_decision, f.flow_direction, f.state, f.timestamp_range.first_detected, f.timestamp_range.last_detected, f.bytes?.in, f.bytes?.out]
-        .map(csvField)
-        .join(','),
-    );
+  for await (const flows of storedItemsInSlices<RenderedFlow>(content)) {
+    for (const f of flows) {
+      lines.push(
+        [f.src.ip, f.src.workload?.href, f.src.workload?.hostname, labels(f.src), f.dst.ip, f.dst.workload?.href, f.dst.workload?.hostname, labels(f.dst), f.service.proto, f.service.port, f.num_connections, f.policy_decision, f.draft_policy_decision, f.flow_direction, f.state, f.timestamp_range.first_detected, f.timestamp_range.last_detected, f.bytes?.in, f.bytes?.out]
+          .map(csvField)
+          .join(','),
+      );
+    }
   }
   return lines.join('\r\n') + '\r\n';
 }
