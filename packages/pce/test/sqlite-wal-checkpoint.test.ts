@@ -1,5 +1,5 @@
 /**
- * SQLite's WAL is checkpointed by a thread of its own (wal-checkpoint-worker.mjs): every
+ * SQLite's WAL is checkpointed by a thread of its own (wal-checkpointer.ts): every
  * connection of the store has automatic checkpoints off, so without that thread the pages
  * written would stay in the WAL until the store closed. Real files, real threads; the waits
  * poll for what the thread does on its own (every 500 ms), they assert no timing.
@@ -12,6 +12,7 @@ import { after, describe, it } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { SqliteFlowWriter } from '../src/store/sqlite/flow-writer.ts';
+import { WalCheckpointer } from '../src/store/sqlite/wal-checkpointer.ts';
 import type { NewFlowRow } from '../src/store/store.ts';
 import { flowReport, newOrg, T0 } from './store-contract-support.ts';
 
@@ -85,7 +86,9 @@ describe('SQLite WAL checkpoints', () => {
     const org = await store.transaction((t) => newOrg(t));
     const eps = await store.transaction((t) => t.flowEndpointIds(org, Array.from({ length: 100 }, (_, i) => ({ ip: `10.1.${i >> 8}.${i & 255}`, workload: null })), DAY0));
     await store.close();
-    const writer = new SqliteFlowWriter(path, { walTruncatePages: 64 });
+    const writer = new SqliteFlowWriter(path);
+    const failures: unknown[] = [];
+    const checkpointer = new WalCheckpointer(path, { truncatePages: 64, onFailure: (e) => failures.push(e) });
     try {
       for (let b = 0; b < 5; b++) {
         const batch = { org_id: org, batch_id: `t-${b}`, reporter_workload: 'w1', received_at: MS0, flows: 2000, dropped: 0 };
@@ -93,8 +96,10 @@ describe('SQLite WAL checkpoints', () => {
       }
       await until('the WAL was emptied', () => size(`${path}-wal`) === 0);
       assert.equal(count(path), 10_000, 'everything it held is in the database file');
+      assert.deepEqual(failures, []);
     } finally {
       await writer.close();
+      await checkpointer.close();
     }
   });
 });

@@ -159,15 +159,13 @@ export function workloadIdsInScopes(scopes: readonly (readonly ScopeEntry[])[], 
   return out;
 }
 
-/**
- * Providers and consumers of a rule in a rule set: providers are always confined to the
- * scope; consumers too, unless the rule has `unscoped_consumers` (extra-scope).
- */
+/** `resolveRule`'s answers per context, by rule content. */
 const ruleCache = new WeakMap<ResolveContext, Map<string, { readonly providers: readonly PolicyWorkload[]; readonly consumers: readonly PolicyWorkload[] }>>();
 
 /**
- * The workloads a rule's providers and consumers name, within its rule set's scopes. Cached
- * per context and content (scopes, actors, unscoped consumers): a provision checks every
+ * Providers and consumers of a rule in a rule set: providers are always confined to the
+ * scope; consumers too, unless the rule has `unscoped_consumers` (extra-scope). Cached per
+ * context and content (scopes, actors, unscoped consumers): a provision checks every
  * SecureConnect rule, and thousands of rules name a few hundred combinations.
  */
 export function resolveRule(

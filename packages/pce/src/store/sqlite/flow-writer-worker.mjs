@@ -11,7 +11,7 @@ import SQLite from 'better-sqlite3';
 const { path, pragmas, recordBatch, upsert, width } = workerData;
 const db = new SQLite(path);
 for (const p of pragmas) db.pragma(p);
-// Checkpoints are the checkpoint thread's (wal-checkpoint-worker.mjs), never this one's.
+// Checkpoints are the checkpoint thread's (wal-checkpointer.ts), unless it fails.
 db.pragma('wal_autocheckpoint = 0');
 const record = db.prepare(recordBatch);
 const add = db.prepare(upsert);

@@ -9,22 +9,14 @@
  * writer does: the two wait for each other (busy timeout), never interleave. The reports are
  * merged per summary key here, then sent as one Float64Array (transferred, not copied).
  *
- * A second thread (`wal-checkpoint-worker.mjs`) checkpoints the WAL for every connection of
- * the store (all of them have automatic checkpoints off), so a checkpoint's copying and
- * fsync run neither on the event loop nor in the way of the flow writer. Should that thread
- * fail, the flow writer checkpoints again itself (every 10,000 pages).
+ * The thread never checkpoints the WAL: `wal-checkpointer.ts` does, on a thread of its own,
+ * unless that fails (`checkpointItself`).
  */
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { FLOW_SUMMARY_WIDTH, mergedSummaries, SQLITE_RECORD_BATCH, SQLITE_UPSERT_ONE } from '../kysely-flow-queries.ts';
 import type { FlowBatchRow, NewFlowRow } from '../store.ts';
 import { CONNECTION_PRAGMAS } from './connection-pragmas.ts';
-
-/** How often the checkpoint thread checkpoints the WAL (PASSIVE: beside the writers). */
-const CHECKPOINT_EVERY_MS = 500;
-
-/** A WAL longer than this (frames of 4 KiB pages: 128 MiB) is checkpointed and emptied (TRUNCATE). */
-export const WAL_TRUNCATE_PAGES = 32_768;
 
 interface Reply {
   readonly id: number;
@@ -34,27 +26,17 @@ interface Reply {
 
 export class SqliteFlowWriter {
   readonly #worker: Worker;
-  readonly #checkpointer: Worker;
-  readonly #checkpointerEnded: Promise<unknown>;
   readonly #pending = new Map<number, { resolve: (fresh: boolean) => void; reject: (e: Error) => void }>();
   #next = 0;
   #failed: Error | undefined;
 
-  constructor(path: string, opts: { readonly walTruncatePages?: number } = {}) {
+  constructor(path: string) {
     const width = FLOW_SUMMARY_WIDTH;
-    // Plain JavaScript threads (execArgv: no TypeScript loader in them).
     this.#worker = new Worker(new URL('./flow-writer-worker.mjs', import.meta.url), {
       workerData: { path, pragmas: CONNECTION_PRAGMAS, recordBatch: SQLITE_RECORD_BATCH, upsert: SQLITE_UPSERT_ONE, width },
+      // Plain JavaScript: no TypeScript loader in the thread.
       execArgv: [],
     });
-    this.#checkpointer = new Worker(new URL('./wal-checkpoint-worker.mjs', import.meta.url), {
-      workerData: { path, pragmas: CONNECTION_PRAGMAS, everyMs: CHECKPOINT_EVERY_MS, truncatePages: opts.walTruncatePages ?? WAL_TRUNCATE_PAGES },
-      execArgv: [],
-    });
-    this.#checkpointer.unref();
-    this.#checkpointerEnded = once(this.#checkpointer, 'exit').catch(() => undefined);
-    // Without its checkpoints the WAL would grow until the store closes: the writer takes over.
-    this.#checkpointer.on('error', () => this.#worker.postMessage({ checkpointSelf: true }));
     // The thread keeps the process alive only while a batch is being written.
     this.#worker.unref();
     this.#worker.on('message', (m: Reply) => {
@@ -91,11 +73,13 @@ export class SqliteFlowWriter {
     });
   }
 
-  /** Ends the threads (the writer after the batches sent before). */
+  /** The WAL checkpoint thread failed: this thread checkpoints after its batches, as SQLite does by default. */
+  checkpointItself(): void {
+    if (!this.#failed) this.#worker.postMessage({ checkpointSelf: true });
+  }
+
+  /** Ends the thread after the batches sent before. */
   async close(): Promise<void> {
-    this.#checkpointer.ref();
-    this.#checkpointer.postMessage({ close: true });
-    await this.#checkpointerEnded;
     if (this.#failed) return;
     const exited = once(this.#worker, 'exit');
     // Alive until the thread has ended (an unreferenced thread would let the process end first).

@@ -18,6 +18,7 @@ import type { Database } from '../schema.ts';
 import type { FlowBatchRow, NewFlowRow, Store } from '../store.ts';
 import { CONNECTION_PRAGMAS } from './connection-pragmas.ts';
 import { SqliteFlowWriter } from './flow-writer.ts';
+import { WalCheckpointer } from './wal-checkpointer.ts';
 
 export const sqliteHooks: DialectHooks = {
   dialect: 'sqlite',
@@ -76,7 +77,7 @@ export async function openSqliteStore(path: string): Promise<Store> {
   const { kysely: writer, statement } = connect(path, 'writer');
   try {
     await migrateToLatest(writer, 'sqlite');
-    // A file's WAL is checkpointed by the flow writer's thread, off the event loop.
+    // A file's WAL is checkpointed on a thread of its own (wal-checkpointer.ts), off the event loop.
     if (!memory) await sql`pragma wal_autocheckpoint = 0`.execute(writer);
     // Planner statistics for tables that have none yet or grew a lot (SQLite's advice for
     // long-lived connections); queries are written to plan well without them too.
@@ -93,6 +94,8 @@ export async function openSqliteStore(path: string): Promise<Store> {
   };
   // Flow batches are written on a thread of their own (a file only: a second connection).
   const flowWriter = memory ? undefined : new SqliteFlowWriter(path);
+  // Should the checkpoint thread fail, the flow writer (most of the writes) checkpoints again.
+  const checkpointer = memory ? undefined : new WalCheckpointer(path, { onFailure: () => flowWriter?.checkpointItself() });
   return createKyselyStore({
     hooks: { ...sqliteHooks, runEach, arrayRowsMark: ARRAY_ROWS_MARK },
     writer,
@@ -100,6 +103,7 @@ export async function openSqliteStore(path: string): Promise<Store> {
     ...(flowWriter ? { addFlowBatch: (batch: FlowBatchRow, rows: readonly NewFlowRow[]) => flowWriter.add(batch, rows) } : {}),
     async close() {
       await flowWriter?.close();
+      await checkpointer?.close();
       if (reader !== writer) await reader.destroy();
       await sql`pragma optimize`.execute(writer).catch(() => undefined);
       await writer.destroy();

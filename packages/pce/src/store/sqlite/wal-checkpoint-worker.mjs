@@ -1,5 +1,5 @@
 /**
- * The thread that checkpoints the WAL of a SQLite store (`flow-writer.ts` starts it): a
+ * The thread that checkpoints the WAL of a SQLite store (`wal-checkpointer.ts` starts it): a
  * connection of its own, and nothing else to do. Every other connection has automatic
  * checkpoints off, so neither the event loop nor the flow writer ever waits for a
  * checkpoint's copying and fsync (on this machine's disk the flow writer used to spend a
