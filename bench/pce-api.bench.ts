@@ -2,6 +2,10 @@
  * Issue 2 figures: with 10,000 workloads stored, GET /workloads?max_results=500 under 100
  * concurrent requests (p50/p99, target p99 ≤ 50 ms); provisioning a draft of 20,000 rules
  * (2,000 rule sets × 10) on SQLite and on PostgreSQL (target ≤ 2 s each).
+ *
+ * Knobs: PCE_API_BENCH_DB=sqlite|postgres (one store only), PCE_API_BENCH_RUNS (headline
+ * runs, default 3), PCE_API_BENCH_PCE_FLAGS (node flags for the PCE under load, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -120,8 +124,23 @@ function cpuSeconds(pid: number): number {
     return NaN;
   }
 }
-/** The CPU whose stolen share is printed: the PCE's. */
+/** The CPUs whose stolen shares are printed: the PCE's and wrk's (a stalled wrk adds to every latency it measures). */
 const PCE_CPU = PLACEMENT.pce.length > 0 ? 'cpu1' : 'cpu';
+const WRK_CPU = PLACEMENT.wrk.length > 0 ? 'cpu0' : 'cpu';
+
+/**
+ * PCE_API_BENCH_RUNS: how many times the headline (gzip, 100 connections) is measured. One
+ * 10 s run is at the mercy of the host: a few stolen stretches of 100 ms in it decide its
+ * p99. So it is measured three times by default, every run printed with what was stolen.
+ */
+const HEADLINE_RUNS = Math.max(1, Number(process.env['PCE_API_BENCH_RUNS'] ?? 3) || 3);
+
+/** wrk's latency figure ("25.87ms", "1.02s", "850.00us") in ms. */
+function wrkMs(figure: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(figure);
+  if (!m) return NaN;
+  return Number(m[1]) * (m[2] === 's' ? 1000 : m[2] === 'us' ? 0.001 : 1);
+}
 
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 
@@ -138,6 +157,8 @@ async function eventLoopLateness(baseUrl: string): Promise<{ p99: number; max: n
 interface WrkFigures {
   readonly line: string;
   readonly p99: string;
+  /** The PCE's CPU stolen by the host during the run, as "12%". */
+  readonly stolen: string;
 }
 
 /**
@@ -153,6 +174,7 @@ async function wrkRun(server: { url: string; pid: number }, url: string, auth: s
   const cpu0 = cpuSeconds(server.pid);
   const wait0 = runQueueSeconds(server.pid);
   const stolenShare = stealMeter(PCE_CPU);
+  const wrkStolenShare = stealMeter(WRK_CPU);
   const started = performance.now();
   const [cmd = 'wrk', ...rest] = [...PLACEMENT.wrk, 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', `Authorization: ${auth}`, ...headers, url];
   const wrk = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
@@ -168,43 +190,50 @@ async function wrkRun(server: { url: string; pid: number }, url: string, auth: s
   const share = ((cpuSeconds(server.pid) - cpu0) / secs) * 100;
   const waited = ((runQueueSeconds(server.pid) - wait0) / secs) * 100;
   const stolen = stolenShare();
+  const wrkStolen = wrkStolenShare();
   const late = await eventLoopLateness(server.url);
   const grab = (re: RegExp): string => re.exec(stdout)?.[1] ?? '?';
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1];
   const timeouts = /timeout (\d+)/.exec(stdout)?.[1];
   const p99 = grab(/^\s+99%\s+(\S+)/m);
-  const line = `p50 ${grab(/^\s+50%\s+(\S+)/m)}, p90 ${grab(/^\s+90%\s+(\S+)/m)}, p99 ${p99}, ${grab(/Requests\/sec:\s+(\S+)/)} req/s${errors ? `, ${errors} non-2xx` : ''}${timeouts && timeouts !== '0' ? `, ${timeouts} timeouts` : ''}; PCE used ${share.toFixed(0)}% of a core and waited for one ${waited.toFixed(0)}% of the time, its CPU stolen by the host ${stolen} of the time, event loop late p99 ${late.p99.toFixed(0)} ms, max ${late.max.toFixed(0)} ms; load average ${load}`;
-  return { line, p99 };
+  const line = `p50 ${grab(/^\s+50%\s+(\S+)/m)}, p90 ${grab(/^\s+90%\s+(\S+)/m)}, p99 ${p99}, ${grab(/Requests\/sec:\s+(\S+)/)} req/s${errors ? `, ${errors} non-2xx` : ''}${timeouts && timeouts !== '0' ? `, ${timeouts} timeouts` : ''}; PCE used ${share.toFixed(0)}% of a core and waited for one ${waited.toFixed(0)}% of the time, its CPU stolen by the host ${stolen} of the time (wrk's ${wrkStolen}), event loop late p99 ${late.p99.toFixed(0)} ms, max ${late.max.toFixed(0)} ms; load average ${load}`;
+  return { line, p99, stolen };
 }
 
 /**
  * The floor of this machine: a bare node:http server (no framework, no auth, no store)
  * answering a fixed body of the same size as the PCE's gzip answer, placed like the PCE and
  * loaded by the same wrk: the tail this VM adds on its own (scheduler, loopback, wrk), to
- * read the PCE's figures against. It varies from run to run (22–318 ms p99 seen at 100).
+ * read the PCE's figures against. It varies from run to run (6–318 ms p99 seen at 100), so
+ * it is measured right after each headline run of the PCE, under the same weather.
  */
-async function bareServerFloor(bodyBytes: number): Promise<void> {
+async function startBareServer(bodyBytes: number): Promise<{ port: string; stop: () => void }> {
   const code = `const http=require('node:http');const b=Buffer.alloc(${bodyBytes},97);const s=http.createServer((q,r)=>{r.writeHead(200,{'Content-Type':'application/json','Content-Encoding':'gzip'});r.end(b)});s.listen(0,'127.0.0.1',()=>console.log(s.address().port));`;
   const [cmd = process.execPath, ...rest] = [...PLACEMENT.pce, process.execPath, '-e', code];
   const srv = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
   raise(srv.pid);
+  const stop = (): void => void (srv.pid && srv.exitCode === null && process.kill(srv.pid));
   try {
     const port = await new Promise<string>((ok, fail) => {
       srv.stdout.once('data', (d: Buffer) => ok(d.toString().trim()));
       srv.once('error', fail);
     });
-    const figures: string[] = [];
-    for (const c of [50, 100]) {
-      const [w = 'wrk', ...args] = [...PLACEMENT.wrk, 'wrk', '-t1', `-c${c}`, '-d10s', '--latency', `http://127.0.0.1:${port}/`];
-      const stolen = stealMeter(PCE_CPU);
-      const out = spawnSync(w, args, { encoding: 'utf8' }).stdout ?? '';
-      const grab = (re: RegExp): string => re.exec(out)?.[1] ?? '?';
-      figures.push(`${c} connections: p50 ${grab(/^\s+50%\s+(\S+)/m)}, p99 ${grab(/^\s+99%\s+(\S+)/m)}, ${grab(/Requests\/sec:\s+(\S+)/)} req/s, its CPU stolen ${stolen()}`);
-    }
-    console.log(`machine floor — a bare node:http server answering ${bodyBytes} bytes, same placement and wrk: ${figures.join('; ')}; load average ${loadavg()[0]?.toFixed(1) ?? '?'}`);
-  } finally {
-    if (srv.pid) process.kill(srv.pid);
+    return { port, stop };
+  } catch (err) {
+    stop();
+    throw err;
   }
+}
+
+/** One wrk run against the bare server: its figures, and its p99 as wrk prints it. */
+function floorRun(port: string, connections: number): { line: string; p99: string } {
+  const [w = 'wrk', ...args] = [...PLACEMENT.wrk, 'wrk', '-t1', `-c${connections}`, '-d10s', '--latency', `http://127.0.0.1:${port}/`];
+  const stolen = stealMeter(PCE_CPU);
+  const wrkStolen = stealMeter(WRK_CPU);
+  const out = spawnSync(w, args, { encoding: 'utf8' }).stdout ?? '';
+  const grab = (re: RegExp): string => re.exec(out)?.[1] ?? '?';
+  const p99 = grab(/^\s+99%\s+(\S+)/m);
+  return { p99, line: `p50 ${grab(/^\s+50%\s+(\S+)/m)}, p99 ${p99}, ${grab(/Requests\/sec:\s+(\S+)/)} req/s, its CPU stolen ${stolen()} (wrk's ${wrkStolen()})` };
 }
 
 /**
@@ -226,22 +255,43 @@ async function listBench(server: { url: string; pid: number; raised: boolean }, 
   const gzip = ['-H', 'Accept-Encoding: gzip'];
   // Warm-up, not reported: the first seconds of a fresh PCE under load pay for JIT
   // compilation and the garbage of the engine build, and every run opens its connections.
-  await wrkRun(server, url, auth, 100, 10, gzip);
-  const headline = await wrkRun(server, url, auth, 100, 10, gzip);
-  if (headline) {
-    // The target applies to what clients send: the Illumio SDKs and Python requests ask for gzip.
-    console.log(`${what}, 100 concurrent connections for 10 s (wrk), Accept-Encoding: gzip (what SDK clients send; the target p99 ≤ 50 ms applies here): ${headline.line}`);
+  if (!(await wrkRun(server, url, auth, 100, 10, gzip))) {
+    await undiciListBench(url, auth, what);
+    return;
+  }
+  const gz = await request(url, { headers: { authorization: auth, 'accept-encoding': 'gzip' } });
+  const bare = await startBareServer(Buffer.from(await gz.body.arrayBuffer()).length);
+  try {
+    const headlines: { pce: WrkFigures; floor: string }[] = [];
+    for (let run = 1; run <= HEADLINE_RUNS; run++) {
+      const pce = await wrkRun(server, url, auth, 100, 10, gzip);
+      if (!pce) break;
+      // The target applies to what clients send: the Illumio SDKs and Python requests ask for gzip.
+      console.log(`${what}, 100 concurrent connections for 10 s (wrk), Accept-Encoding: gzip (what SDK clients send; the target p99 ≤ 50 ms applies here), run ${run} of ${HEADLINE_RUNS}: ${pce.line}`);
+      const floor = floorRun(bare.port, 100);
+      console.log(`  machine floor right after — a bare node:http server answering as many bytes, same placement and wrk, 100 connections: ${floor.line}`);
+      headlines.push({ pce, floor: floor.p99 });
+    }
+    if (headlines.length === 0) return;
+    const met = headlines.filter((h) => wrkMs(h.pce.p99) <= 50).length;
+    const byP99 = [...headlines].sort((a, b) => wrkMs(a.pce.p99) - wrkMs(b.pce.p99));
+    const median = byP99[Math.floor((byP99.length - 1) / 2)] ?? headlines[0];
+    console.log(`${what}, gzip, 100 connections, p99 by run: ${headlines.map((h) => `PCE ${h.pce.p99} (its CPU stolen ${h.pce.stolen}), bare floor ${h.floor}`).join('; ')}; target p99 ≤ 50 ms met in ${met} of ${headlines.length} runs`);
     const identity = await wrkRun(server, url, auth, 100, 10, []);
     // 300 kB per answer: at 100 concurrent requests the mean latency is 100 / throughput
     // (Little's law), so identity is bound by how fast loopback and wrk move the bytes.
     if (identity) console.log(`${what}, 100 concurrent connections for 10 s (wrk), identity encoding (~300 kB per answer; for comparison): ${identity.line}`);
     const knee: string[] = [];
     for (const c of [10, 25, 50]) knee.push(`${c} → p99 ${(await wrkRun(server, url, auth, c, 10, gzip))?.p99 ?? '?'}`);
-    console.log(`${what}, gzip, p99 by concurrency (wrk, 10 s each): ${knee.join(', ')}, 100 → p99 ${headline.p99}`);
-    const gz = await request(url, { headers: { authorization: auth, 'accept-encoding': 'gzip' } });
-    await bareServerFloor(Buffer.from(await gz.body.arrayBuffer()).length);
-    return;
+    console.log(`${what}, gzip, p99 by concurrency (wrk, 10 s each): ${knee.join(', ')}, 100 → p99 ${median?.pce.p99 ?? '?'} (the median run); bare floor at 50 connections: ${floorRun(bare.port, 50).line}`);
+  } finally {
+    bare.stop();
   }
+}
+
+/** Without wrk: undici in this process (it measures itself too; install wrk for a fairer load). */
+
+async function undiciListBench(url: string, auth: string, what: string): Promise<void> {
   const dispatcher = new Agent({ connections: 100, pipelining: 1 });
   const one = async (): Promise<number> => {
     const t = performance.now();
