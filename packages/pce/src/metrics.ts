@@ -23,7 +23,11 @@ export class Metrics {
     this.hotAnswers = new Counter({ name: 'palisade_http_hot_answers_total', help: 'API answers sent from memory (cached lists, verified keys) without the full request pipeline', registers: [this.#registry] });
   }
 
-  /** Label children per route and status, looked up once (prom-client hashes the labels on every call otherwise). */
+  /**
+   * Label children per route and status, made once: a request then builds no label objects
+   * and looks up no child. (prom-client still hashes the labels inside each `inc` and
+   * `observe`; together they are about 2 µs of a hot-path answer's ~50 µs on this machine.)
+   */
   readonly #children = new Map<string, { readonly requests: { inc(): void }; readonly latency: { observe(v: number): void } }>();
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
