@@ -124,3 +124,47 @@ describe('API key authentication', () => {
     await rejectsWith(auth.authenticate(basic(other.key_id, other.secret)), 'unauthenticated', 'invalid_credentials');
   });
 });
+
+describe('cachedPrincipal on a keep-alive connection', () => {
+  it('a header verified on a connection is answered again on it; any other header there is checked in full', async () => {
+    const auth = new ApiKeyAuth(counted, clock().now);
+    const right = basic(key.key_id, key.secret);
+    const conn = {};
+    assert.equal(auth.cachedPrincipal(right, conn), undefined, 'nothing verified yet');
+    await auth.authenticate(right);
+    assert.equal(auth.cachedPrincipal(right, conn)?.keyId, key.key_id);
+    assert.equal(auth.cachedPrincipal(right, conn)?.keyId, key.key_id, 'again, now matched by the header it was verified with');
+    const lastByte = right.slice(0, -2) + (right.at(-2) === 'A' ? 'B' : 'A') + right.slice(-1);
+    for (const wrong of [basic(key.key_id, 'wrong'), basic(key.key_id, `${key.secret}x`), lastByte, basic('no-such-key', key.secret), 'Basic !!!']) {
+      assert.equal(auth.cachedPrincipal(wrong, conn), undefined, wrong);
+    }
+    assert.equal(auth.cachedPrincipal(right, conn)?.keyId, key.key_id, 'the right header still works on it');
+    assert.equal(auth.cachedPrincipal(right, {})?.keyId, key.key_id, 'and on another connection');
+    assert.equal(auth.cachedPrincipal(right)?.keyId, key.key_id, 'and without one');
+  });
+
+  it('a key forgotten, deleted elsewhere or past its cache lifetime is not answered on a connection it was verified on', async () => {
+    const other = await store.transaction((tx) => createOrg(tx, systemEnv(pino({ level: 'silent' })), 'Other conn', 'owner-5'));
+    const header = basic(other.key_id, other.secret);
+    const c = clock();
+    const auth = new ApiKeyAuth(counted, c.now);
+    const conn = {};
+    await auth.authenticate(header);
+    assert.equal(auth.cachedPrincipal(header, conn)?.keyId, other.key_id);
+    auth.forget(other.key_id);
+    assert.equal(auth.cachedPrincipal(header, conn), undefined, 'forgotten (deleted in this process)');
+
+    await auth.authenticate(header);
+    assert.equal(auth.cachedPrincipal(header, conn)?.keyId, other.key_id);
+    c.advance(5_001);
+    assert.equal(auth.cachedPrincipal(header, conn), undefined, 'past the cache lifetime');
+
+    await auth.authenticate(header);
+    assert.equal(auth.cachedPrincipal(header, conn)?.keyId, other.key_id);
+    await store.transaction((tx) => tx.deleteApiKey(other.org_id, other.key_id));
+    c.advance(3_000);
+    assert.equal(auth.cachedPrincipal(header, conn)?.keyId, other.key_id, 'within the lifetime: answered, and the background re-read starts');
+    await settle();
+    assert.equal(auth.cachedPrincipal(header, conn), undefined, 'the re-read found it deleted elsewhere');
+  });
+});

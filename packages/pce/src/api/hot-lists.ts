@@ -14,11 +14,55 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Pce } from '../pce.ts';
+import type { CachedList } from '../services/list-cache.ts';
 import { parseMaxResults } from './route-registry.ts';
 import { workloadListKey } from './workload-routes.ts';
 
 const WORKLOADS = /^\/api\/v2\/orgs\/([1-9][0-9]{0,9})\/workloads(?:\?([^#]*))?$/;
 const ROUTE = '/orgs/:org/workloads';
+
+/** A request line's org and list-cache key, parsed once per distinct URL (clients poll the same few). */
+interface ListTarget {
+  readonly org: string;
+  readonly key: string;
+}
+const targets = new Map<string, ListTarget>();
+const MAX_TARGETS = 1024;
+
+/** The org and list key of a workload-list URL; undefined for anything the full path must judge (it reports the error). */
+function listTarget(url: string): ListTarget | undefined {
+  const known = targets.get(url);
+  if (known) return known;
+  const m = WORKLOADS.exec(url);
+  if (!m?.[1]) return undefined;
+  const query = new URLSearchParams(m[2] ?? '');
+  let limit: number;
+  try {
+    limit = parseMaxResults(query);
+  } catch {
+    return undefined;
+  }
+  if (targets.size >= MAX_TARGETS) targets.clear();
+  const target = { org: m[1], key: workloadListKey(limit, query) };
+  targets.set(url, target);
+  return target;
+}
+
+/**
+ * The response headers of a cached list, per encoding, built once per rendering: a flat
+ * [name, value, …] list, which `writeHead` only reads (it is shared by every answer).
+ */
+const headersOf = new WeakMap<CachedList, { gzip?: string[]; identity?: string[] }>();
+
+function listHeaders(list: CachedList, gzip: boolean): string[] {
+  let h = headersOf.get(list);
+  if (!h) headersOf.set(list, (h = {}));
+  const made = gzip ? h.gzip : h.identity;
+  if (made) return made;
+  const common = ['Content-Type', 'application/json', 'X-Total-Count', String(list.total), 'Vary', 'Accept-Encoding'];
+  if (gzip) return (h.gzip = [...common, 'Content-Encoding', 'gzip', 'Content-Length', String(list.gzipped().length)]);
+  return (h.identity = [...common, 'Content-Length', String(list.utf8().length)]);
+}
 
 export function withHotLists(pce: Pce, next: RequestListener): RequestListener {
   return (req, res) => {
@@ -28,30 +72,16 @@ export function withHotLists(pce: Pce, next: RequestListener): RequestListener {
 
 function answerFromMemory(pce: Pce, req: IncomingMessage, res: ServerResponse): boolean {
   const started = performance.now();
-  const m = WORKLOADS.exec(req.url ?? '');
-  if (!m || req.headers.prefer !== undefined) return false;
-  const principal = pce.auth.cachedPrincipal(req.headers.authorization);
-  if (!principal || String(principal.org) !== m[1]) return false;
-  const query = new URLSearchParams(m[2] ?? '');
-  let limit: number;
-  try {
-    limit = parseMaxResults(query);
-  } catch {
-    return false;
-  }
-  const list = pce.workloadLists.peek(principal.org, workloadListKey(limit, query));
+  const target = listTarget(req.url ?? '');
+  if (!target || req.headers.prefer !== undefined) return false;
+  const principal = pce.auth.cachedPrincipal(req.headers.authorization, req.socket);
+  if (!principal || String(principal.org) !== target.org) return false;
+  const list = pce.workloadLists.peek(principal.org, target.key);
   // Over the limit, the full path answers the 429 (taking again takes nothing more then).
   if (!list || pce.limiter.take(principal.keyId) > 0) return false;
   const gzip = /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
-  const body = gzip ? list.gzipped() : list.utf8();
-  res.writeHead(200, {
-    'Content-Type': 'application/json',
-    'X-Total-Count': String(list.total),
-    Vary: 'Accept-Encoding',
-    ...(gzip ? { 'Content-Encoding': 'gzip' } : {}),
-    'Content-Length': String(body.length),
-  });
-  res.end(body);
+  res.writeHead(200, listHeaders(list, gzip));
+  res.end(gzip ? list.gzipped() : list.utf8());
   pce.metrics.hotAnswers.inc();
   pce.metrics.observeRequest('get', ROUTE, 200, (performance.now() - started) / 1000);
   return true;
