@@ -290,7 +290,6 @@ async function listBench(server: { url: string; pid: number; raised: boolean }, 
 }
 
 /** Without wrk: undici in this process (it measures itself too; install wrk for a fairer load). */
-
 async function undiciListBench(url: string, auth: string, what: string): Promise<void> {
   const dispatcher = new Agent({ connections: 100, pipelining: 1 });
   const one = async (): Promise<number> => {
