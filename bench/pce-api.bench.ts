@@ -161,6 +161,18 @@ interface WrkFigures {
   readonly stolen: string;
 }
 
+/** wrk's command line, placed on its CPU: `connections` for `seconds`, with latency percentiles. */
+function wrkCommand(connections: number, seconds: number, args: readonly string[]): [string, string[]] {
+  const [cmd = 'wrk', ...rest] = [...PLACEMENT.wrk, 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...args];
+  return [cmd, rest];
+}
+
+/** The p50, p90, p99 and requests per second that wrk printed ("?" for one it did not). */
+function wrkLatencies(out: string): { p50: string; p90: string; p99: string; rps: string } {
+  const grab = (re: RegExp): string => re.exec(out)?.[1] ?? '?';
+  return { p50: grab(/^\s+50%\s+(\S+)/m), p90: grab(/^\s+90%\s+(\S+)/m), p99: grab(/^\s+99%\s+(\S+)/m), rps: grab(/Requests\/sec:\s+(\S+)/) };
+}
+
 /**
  * One wrk run: a closed loop (each of the connections sends its next request when the answer
  * to the last one is in), so the percentiles are of the requests sent, with no correction for
@@ -176,7 +188,7 @@ async function wrkRun(server: { url: string; pid: number }, url: string, auth: s
   const stolenShare = stealMeter(PCE_CPU);
   const wrkStolenShare = stealMeter(WRK_CPU);
   const started = performance.now();
-  const [cmd = 'wrk', ...rest] = [...PLACEMENT.wrk, 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', `Authorization: ${auth}`, ...headers, url];
+  const [cmd, rest] = wrkCommand(connections, seconds, ['-H', `Authorization: ${auth}`, ...headers, url]);
   const wrk = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
   raise(wrk.pid);
   let stdout = '';
@@ -192,11 +204,10 @@ async function wrkRun(server: { url: string; pid: number }, url: string, auth: s
   const stolen = stolenShare();
   const wrkStolen = wrkStolenShare();
   const late = await eventLoopLateness(server.url);
-  const grab = (re: RegExp): string => re.exec(stdout)?.[1] ?? '?';
+  const { p50, p90, p99, rps } = wrkLatencies(stdout);
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1];
   const timeouts = /timeout (\d+)/.exec(stdout)?.[1];
-  const p99 = grab(/^\s+99%\s+(\S+)/m);
-  const line = `p50 ${grab(/^\s+50%\s+(\S+)/m)}, p90 ${grab(/^\s+90%\s+(\S+)/m)}, p99 ${p99}, ${grab(/Requests\/sec:\s+(\S+)/)} req/s${errors ? `, ${errors} non-2xx` : ''}${timeouts && timeouts !== '0' ? `, ${timeouts} timeouts` : ''}; PCE used ${share.toFixed(0)}% of a core and waited for one ${waited.toFixed(0)}% of the time, its CPU stolen by the host ${stolen} of the time (wrk's ${wrkStolen}), event loop late p99 ${late.p99.toFixed(0)} ms, max ${late.max.toFixed(0)} ms; load average ${load}`;
+  const line = `p50 ${p50}, p90 ${p90}, p99 ${p99}, ${rps} req/s${errors ? `, ${errors} non-2xx` : ''}${timeouts && timeouts !== '0' ? `, ${timeouts} timeouts` : ''}; PCE used ${share.toFixed(0)}% of a core and waited for one ${waited.toFixed(0)}% of the time, its CPU stolen by the host ${stolen} of the time (wrk's ${wrkStolen}), event loop late p99 ${late.p99.toFixed(0)} ms, max ${late.max.toFixed(0)} ms; load average ${load}`;
   return { line, p99, stolen };
 }
 
@@ -227,13 +238,12 @@ async function startBareServer(bodyBytes: number): Promise<{ port: string; stop:
 
 /** One wrk run against the bare server: its figures, and its p99 as wrk prints it. */
 function floorRun(port: string, connections: number): { line: string; p99: string } {
-  const [w = 'wrk', ...args] = [...PLACEMENT.wrk, 'wrk', '-t1', `-c${connections}`, '-d10s', '--latency', `http://127.0.0.1:${port}/`];
+  const [w, args] = wrkCommand(connections, 10, [`http://127.0.0.1:${port}/`]);
   const stolen = stealMeter(PCE_CPU);
   const wrkStolen = stealMeter(WRK_CPU);
   const out = spawnSync(w, args, { encoding: 'utf8' }).stdout ?? '';
-  const grab = (re: RegExp): string => re.exec(out)?.[1] ?? '?';
-  const p99 = grab(/^\s+99%\s+(\S+)/m);
-  return { p99, line: `p50 ${grab(/^\s+50%\s+(\S+)/m)}, p99 ${p99}, ${grab(/Requests\/sec:\s+(\S+)/)} req/s, its CPU stolen ${stolen()} (wrk's ${wrkStolen()})` };
+  const { p50, p99, rps } = wrkLatencies(out);
+  return { p99, line: `p50 ${p50}, p99 ${p99}, ${rps} req/s, its CPU stolen ${stolen()} (wrk's ${wrkStolen()})` };
 }
 
 /**
